@@ -1,0 +1,1 @@
+"""Python assets: loading raw files and (later) text analysis."""

@@ -1,0 +1,61 @@
+with roles as (
+    select * from {{ ref('int_line_roles') }}
+    where block_kind = 'article'
+),
+
+paragraphs as (
+    select * from {{ ref('int_paragraphs') }}
+),
+
+titles as (
+    select
+        block_id,
+        file_id,
+        line_no as title_line,
+        text as title
+    from roles
+    where role = 'article_title'
+),
+
+headings as (
+    select
+        block_id,
+        {{ newsroom.agg_list('text', 'line_no') }} as section_headings,
+        max(line_no) as last_heading_line
+    from roles
+    where role = 'section_heading'
+    group by block_id
+),
+
+bodies as (
+    select
+        block_id,
+        count(*) as paragraph_count,
+        max(line_no) as last_paragraph_line,
+        {{ newsroom.agg_string('text', newsroom.newline() ~ ' || ' ~ newsroom.newline(), 'line_no') }} as body,
+        {{ newsroom.list_flatten(newsroom.agg_list('sources_cited', 'line_no')) }} as sources_cited,
+        cast(sum({{ newsroom.word_count("text") }}) as bigint) as word_count
+    from paragraphs
+    group by block_id
+),
+
+final as (
+    select
+        {{ dbt.hash("titles.file_id || ':' || cast(titles.title_line as " ~ dbt.type_string() ~ ")") }}
+            as article_id,
+        titles.file_id,
+        titles.title,
+        titles.title_line,
+        greatest(bodies.last_paragraph_line, coalesce(headings.last_heading_line, 0)) as last_line,
+        bodies.body,
+        bodies.paragraph_count,
+        coalesce(headings.section_headings, {{ newsroom.empty_string_list() }}) as section_headings,
+        bodies.sources_cited,
+        bodies.word_count,
+        titles.block_id
+    from titles
+    inner join bodies on titles.block_id = bodies.block_id
+    left join headings on titles.block_id = headings.block_id
+)
+
+select * from final

@@ -1,0 +1,17 @@
+with roles as (
+    select * from {{ ref('int_line_roles') }}
+),
+
+final as (
+    select
+        file_id,
+        line_no,
+        role,
+        rule,
+        block_id,
+        block_kind,
+        text
+    from roles
+)
+
+select * from final

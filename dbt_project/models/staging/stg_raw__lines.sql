@@ -1,0 +1,37 @@
+{#- One row per line of a loaded file, with the features the line classifier reads. -#}
+with source as (
+    select * from {{ source('raw', 'lines') }}
+),
+
+loaded_files as (
+    select file_id from {{ source('raw', 'files') }}
+    where status = 'loaded'
+),
+
+renamed as (
+    select
+        source.file_id,
+        source.line_no,
+        source.text as raw_text,
+        {{ newsroom.clean_whitespace('source.text') }} as text
+    from source
+    inner join loaded_files on source.file_id = loaded_files.file_id
+),
+
+final as (
+    select
+        file_id,
+        line_no,
+        raw_text,
+        text,
+        length(text) as char_length,
+        {{ newsroom.word_count('text') }} as word_count,
+        text = '' as is_blank,
+        {{ newsroom.re_matches('text', '^-+$') }} as is_separator,
+        {{ newsroom.re_matches('text', '[.!?…]["\'”’»)\\]]*$') }} as ends_with_sentence_punctuation,
+        {{ newsroom.re_matches('text', '^\\p{Ll}') }} as starts_lowercase,
+        {{ newsroom.phrase_key('text') }} as phrase_key
+    from renamed
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Dagster orchestration for newsroom: Definitions, resources, jobs, schedules, sensors, checks."""

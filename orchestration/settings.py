@@ -1,0 +1,39 @@
+"""Where the pipeline reads and writes, from environment variables.
+
+Relative paths are resolved against the project root, so every entry point
+(`make`, `dagster dev`, pytest) agrees on the same files whatever its working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+#: Every step that writes the DuckDB file runs in this Dagster pool (limit 1 in dagster.yaml),
+#: because DuckDB allows one writing process per file.
+WRITER_POOL = "duckdb_writer"
+
+
+def _resolve(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    report_dir: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            raw_dir=_resolve(os.environ.get("NEWSROOM_RAW_DIR", "data/raw")),
+            warehouse=_resolve(os.environ.get("NEWSROOM_WAREHOUSE", "data/warehouse.duckdb")),
+            report_dir=_resolve(os.environ.get("NEWSROOM_REPORT_DIR", "data/quality_report")),
+        )
