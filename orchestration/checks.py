@@ -1,0 +1,95 @@
+"""Quality gates: each Great Expectations suite in `expectations/` runs as blocking asset checks.
+
+One check per validated table, all named `ge_<stage>_suite`; a failure (severity ERROR) stops every
+asset downstream of that table. Results are also appended to `quality.validation_results` and the
+HTML report is re-rendered, so a failed gate is visible even though the report asset is skipped.
+"""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.quality_report import record_results, render_report
+from orchestration.gx_suites import ExpectationOutcome, run_suite, suite_path, suite_tables
+from orchestration.resources import NewsroomPaths
+from orchestration.settings import WRITER_POOL
+
+STAGES = ("raw", "staging", "intermediate", "marts")
+
+
+def table_key(table: str) -> dg.AssetKey:
+    """`schema.table` in DuckDB is asset key `schema/table` in Dagster."""
+    return dg.AssetKey(table.split("."))
+
+
+def check_name(stage: str) -> str:
+    return f"ge_{stage}_suite"
+
+
+def _failures_md(outcomes: list[ExpectationOutcome]) -> str:
+    rows = [
+        f"| `{o.expectation}` | {o.description} | `{o.observed_value}` | {o.unexpected_count or ''} "
+        f"| `{str(o.examples[:3])[:200]}` |"
+        for o in outcomes
+        if not o.success
+    ]
+    if not rows:
+        return "all expectations passed"
+    return "| expectation | why it matters | observed | unexpected | examples |\n|---|---|---|---|---|\n" + "\n".join(rows)
+
+
+def build_gate(stage: str) -> dg.AssetChecksDefinition:
+    tables = suite_tables(stage)
+    name = check_name(stage)
+    specs = [
+        dg.AssetCheckSpec(
+            name=name,
+            asset=table_key(table),
+            blocking=True,
+            description=f"Great Expectations suite expectations/{stage}.json on {table}.",
+            metadata={"suite": str(suite_path(stage).name)},
+        )
+        for table in tables
+    ]
+
+    @dg.multi_asset_check(
+        name=f"ge_{stage}_gate",
+        specs=specs,
+        can_subset=True,
+        pool=WRITER_POOL,
+        description=f"Quality gate after the {stage} stage (Great Expectations, blocking).",
+    )
+    def _gate(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, paths: NewsroomPaths
+    ) -> Iterator[dg.AssetCheckResult]:
+        selected = context.selected_asset_check_keys
+        to_run = [t for t in tables if dg.AssetCheckKey(table_key(t), name) in selected]
+        outcomes = run_suite(stage, duckdb.database, to_run)
+        with duckdb.get_connection() as con:
+            record_results(con, context.run.run_id, outcomes)
+            index = render_report(con, paths.report_path)
+        run_page = paths.report_path / "runs" / f"{context.run.run_id}.html"
+        for table in to_run:
+            mine = [o for o in outcomes if o.table == table]
+            failed = [o for o in mine if not o.success]
+            for o in failed:
+                context.log.error(f"{stage} gate, {table}: {o.expectation} failed ({o.description}) observed={o.observed_value}")
+            yield dg.AssetCheckResult(
+                asset_key=table_key(table),
+                check_name=name,
+                passed=not failed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "expectations": len(mine),
+                    "failed": len(failed),
+                    "failures": dg.MetadataValue.md(_failures_md(mine)),
+                    "report": dg.MetadataValue.path(str(run_page if run_page.exists() else index)),
+                },
+            )
+
+    return _gate
+
+
+GATES = [build_gate(stage) for stage in STAGES]

@@ -1,0 +1,97 @@
+"""`python -m orchestration.cli run`: materialize every asset through Dagster and print a summary.
+
+Used by `make run`. The run is recorded in the instance at $DAGSTER_HOME, so it shows in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import PROJECT_ROOT, Settings
+
+
+def _instance() -> dg.DagsterInstance:
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _rel(path: os.PathLike[str] | str) -> str:
+    try:
+        return os.path.relpath(path, PROJECT_ROOT) if str(path).startswith(str(PROJECT_ROOT)) else str(path)
+    except ValueError:
+        return str(path)
+
+
+def warehouse_summary(database: str) -> dict[str, int]:
+    """Counts an operator wants after a run; missing tables count as 0."""
+    queries = {
+        "files_loaded": "select count(*) from raw.files where status = 'loaded'",
+        "files_empty": "select count(*) from raw.files where status = 'empty'",
+        "files_rejected": "select count(*) from raw.files where status = 'rejected'",
+        "lines": "select count(*) from raw.lines",
+        "headlines": "select count(*) from marts.headlines",
+        "articles": "select count(*) from marts.articles",
+    }
+    counts: dict[str, int] = {}
+    with duckdb.connect(database, read_only=True) as con:
+        for name, sql in queries.items():
+            try:
+                counts[name] = con.execute(sql).fetchall()[0][0]
+            except duckdb.CatalogException:
+                counts[name] = 0
+    return counts
+
+
+def run() -> int:
+    from orchestration.definitions import defs
+
+    settings = Settings.from_env()
+    started = time.perf_counter()
+    job = defs.resolve_job_def("newsroom_all")
+    result = job.execute_in_process(instance=_instance(), raise_on_error=False)
+    elapsed = time.perf_counter() - started
+    checks = result.get_asset_check_evaluations()
+    passed = sum(1 for c in checks if c.passed)
+    failed = [c for c in checks if not c.passed]
+    counts = warehouse_summary(str(settings.warehouse))
+    skipped = [
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION_PLANNED"
+    ]
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    not_built = sorted(set(skipped) - materialized)
+
+    print()
+    print(f"newsroom run {result.run_id[:8]} {'succeeded' if result.success and not failed else 'FAILED'} in {elapsed:.1f} s")
+    print(
+        f"  files      {counts['files_loaded']} loaded, {counts['files_empty']} empty, "
+        f"{counts['files_rejected']} rejected  ({counts['lines']} lines)"
+    )
+    print(f"  marts      {counts['headlines']} headlines, {counts['articles']} articles")
+    print(f"  checks     {passed} passed, {len(failed)} failed")
+    for check in failed:
+        print(f"    FAILED   {check.asset_key.to_user_string()} {check.check_name}")
+    if not_built:
+        print(f"  not built  {', '.join(not_built)} (stopped by a failed gate or error)")
+    print(f"  warehouse  {_rel(settings.warehouse)}")
+    print(f"  report     {_rel(settings.report_dir / 'index.html')}")
+    print("  UI         make ui   (dagster dev on http://127.0.0.1:3000)")
+    print("  SQL        make sql  (DuckDB shell on the warehouse, read-only)")
+    return 0 if result.success and not failed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newsroom")
+    parser.add_argument("command", choices=["run"])
+    parser.parse_args(argv)
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The one cached DbtProject, with its manifest prepared on first use.
+
+`DbtProject.prepare_if_dev()` only acts under `dagster dev`; tests, `make run` and CI import the
+Definitions directly, so we parse in-process (about 2 s, and only when a dbt file is newer than
+the manifest) before anything reads the manifest.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+_DBT_SOURCES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _DBT_SOURCES:
+        path = project_dir / name
+        paths = [path] if path.is_file() else list(path.rglob("*")) if path.exists() else []
+        for item in paths:
+            if item.is_file():
+                newest = max(newest, item.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest(project: DbtProject) -> Path:
+    """Run `dbt parse` in-process when the manifest is missing or older than any dbt source."""
+    manifest = Path(project.manifest_path)
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
+        return manifest
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [
+            "--quiet",
+            "parse",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+            "--target-path",
+            str(project.target_path),
+        ]
+    )
+    if not result.success or not manifest.exists():
+        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    return manifest
+
+
+@cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    ensure_manifest(project)
+    return project
