@@ -10,17 +10,24 @@ from orchestration.jobs import newsroom_all
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import raw_files_sensor
+from orchestration.settings import Settings
 
 ASSETS = [raw_files_and_lines, *DBT_LAYER_ASSETS, quality_report]
 
-defs = dg.Definitions(
-    assets=ASSETS,
-    asset_checks=GATES,
-    jobs=[newsroom_all],
-    schedules=[daily_refresh],
-    sensors=[raw_files_sensor],
-    resources=build_resources(),
-    # Steps are small and share one DuckDB file: running them in one process avoids 3-5 s of
-    # start-up per step and never has two processes open the file for writing.
-    executor=dg.in_process_executor,
-)
+
+def build_defs(settings: Settings | None = None) -> dg.Definitions:
+    """Definitions bound to `settings` (default: from the environment); tests pass tmp paths."""
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=GATES,
+        jobs=[newsroom_all],
+        schedules=[daily_refresh],
+        sensors=[raw_files_sensor],
+        resources=build_resources(settings),
+        # Steps are small and share one DuckDB file: running them in one process avoids 3-5 s of
+        # start-up per step and never has two processes open the file for writing.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

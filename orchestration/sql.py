@@ -1,0 +1,75 @@
+"""A small DuckDB SQL shell on the warehouse, read-only by default (`make sql`).
+
+The DuckDB CLI on PyPI (duckdb-cli 1.5) cannot open files written by duckdb 2.0 (storage version
+69), so this uses the duckdb Python package the pipeline itself runs on.
+
+    python -m orchestration.sql [DATABASE] [-c "select ..."] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import duckdb
+
+from orchestration.settings import Settings
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, out=sys.stdout) -> None:
+    relation = con.sql(sql)
+    if relation is not None:
+        out.write(str(relation) + "\n")
+
+
+def _interactive(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        import readline  # noqa: F401  (line editing and history when available)
+    except ImportError:
+        pass
+    print("newsroom SQL (DuckDB). End statements with ';'. Ctrl-D to quit. Try: show all tables;")
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("sql> " if not buffer else "...> ")
+        except EOFError:
+            print()
+            return
+        buffer.append(line)
+        statement = "\n".join(buffer).strip()
+        if statement.endswith(";"):
+            buffer = []
+            try:
+                run_sql(con, statement)
+            except duckdb.Error as exc:
+                print(f"error: {exc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.sql", description=__doc__.split("\n")[0])
+    parser.add_argument("database", nargs="?", help="DuckDB file (default: $NEWSROOM_WAREHOUSE)")
+    parser.add_argument("-c", "--command", help="run this SQL and exit")
+    parser.add_argument("--write", action="store_true", help="open read-write (default read-only)")
+    args = parser.parse_args(argv)
+    database = args.database or str(Settings.from_env().warehouse)
+    try:
+        con = duckdb.connect(database, read_only=not args.write)
+    except duckdb.Error as exc:
+        print(f"cannot open {database}: {exc}", file=sys.stderr)
+        return 2
+    with con:
+        if args.command:
+            try:
+                run_sql(con, args.command)
+            except duckdb.Error as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+        elif sys.stdin.isatty():
+            _interactive(con)
+        else:
+            run_sql(con, sys.stdin.read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
