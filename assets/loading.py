@@ -1,6 +1,5 @@
 """Dagster asset that lands raw files in DuckDB (raw.files, raw.lines, raw.file_paths)."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

@@ -5,7 +5,6 @@ table (not from GE Data Docs, whose HTML loads CSS/JS from CDNs and looks broken
 styles are inline and nothing is fetched, so the pages open correctly with no network.
 """
 
-
 import datetime as dt
 import html
 import json
@@ -134,7 +133,9 @@ def render_report(con: duckdb.DuckDBPyConnection, report_dir: Path) -> Path:
     rows = []
     for run_id, started, total, passed, stages in reversed(runs):
         failed = total - passed
-        badge = "<span class='badge pass'>pass</span>" if not failed else "<span class='badge fail'>fail</span>"
+        badge = (
+            "<span class='badge pass'>pass</span>" if not failed else "<span class='badge fail'>fail</span>"
+        )
         rows.append(
             f"<tr class='{'failrow' if failed else ''}'><td>{badge}</td>"
             f"<td><a href='runs/{html.escape(run_id)}.html'><code>{html.escape(run_id[:8])}</code></a></td>"

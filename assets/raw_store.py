@@ -105,9 +105,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
         lines = split_lines(decoded.text)
         encoding = decoded.encoding
         status = "loaded" if lines else "empty"
-        outcome = FileOutcome(
-            rel_path, file_id, status, len(lines), None if lines else "empty file"
-        )
+        outcome = FileOutcome(rel_path, file_id, status, len(lines), None if lines else "empty file")
 
     con.begin()
     try:
@@ -118,9 +116,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
         if lines:
             frame = pl.DataFrame(
                 {
-                    "file_id": pl.Series([file_id], dtype=pl.String).extend_constant(
-                        file_id, len(lines) - 1
-                    ),
+                    "file_id": pl.Series([file_id], dtype=pl.String).extend_constant(file_id, len(lines) - 1),
                     "line_no": pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int32),
                     "text": pl.Series(lines, dtype=pl.String),
                 }

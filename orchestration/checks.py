@@ -5,7 +5,6 @@ asset downstream of that table. Results are also appended to `quality.validation
 HTML report is re-rendered, so a failed gate is visible even though the report asset is skipped.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -37,7 +36,10 @@ def _failures_md(outcomes: list[ExpectationOutcome]) -> str:
     ]
     if not rows:
         return "all expectations passed"
-    return "| expectation | why it matters | observed | unexpected | examples |\n|---|---|---|---|---|\n" + "\n".join(rows)
+    return (
+        "| expectation | why it matters | observed | unexpected | examples |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+    )
 
 
 def build_gate(stage: str) -> dg.AssetChecksDefinition:
@@ -75,7 +77,9 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
             mine = [o for o in outcomes if o.table == table]
             failed = [o for o in mine if not o.success]
             for o in failed:
-                context.log.error(f"{stage} gate, {table}: {o.expectation} failed ({o.description}) observed={o.observed_value}")
+                context.log.error(
+                    f"{stage} gate, {table}: {o.expectation} failed ({o.description}) observed={o.observed_value}"
+                )
             yield dg.AssetCheckResult(
                 asset_key=table_key(table),
                 check_name=name,

@@ -68,7 +68,9 @@ def run() -> int:
     not_built = sorted(set(skipped) - materialized)
 
     print()
-    print(f"newsroom run {result.run_id[:8]} {'succeeded' if result.success and not failed else 'FAILED'} in {elapsed:.1f} s")
+    print(
+        f"newsroom run {result.run_id[:8]} {'succeeded' if result.success and not failed else 'FAILED'} in {elapsed:.1f} s"
+    )
     print(
         f"  files      {counts['files_loaded']} loaded, {counts['files_empty']} empty, "
         f"{counts['files_rejected']} rejected  ({counts['lines']} lines)"

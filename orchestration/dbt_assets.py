@@ -4,7 +4,6 @@ A blocking check stops only what runs in a *different* step, so staging, interme
 are separate definitions: a failing staging gate stops the intermediate step, and so on.
 """
 
-
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path

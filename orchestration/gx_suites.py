@@ -76,9 +76,7 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def run_suite(
-    stage: str, database: Path | str, tables: list[str] | None = None
-) -> list[ExpectationOutcome]:
+def run_suite(stage: str, database: Path | str, tables: list[str] | None = None) -> list[ExpectationOutcome]:
     """Validate `tables` (default: all of the suite's) and return one outcome per expectation."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -98,19 +96,29 @@ def run_suite(
     engines: list[Any] = []
     try:
         for table in tables or list(by_table):
-            expectations = by_table[table]
+            # GE does not return results in suite order: tag each expectation with its position.
+            expectations = [
+                {**exp, "meta": {**exp.get("meta", {}), "position": i}}
+                for i, exp in enumerate(by_table[table])
+            ]
             suite = gx.ExpectationSuite(name=f"{stage}.{table}", expectations=expectations)
             asset = datasource.add_query_asset(name=table, query=f"select * from {table}")
             batch = asset.add_batch_definition_whole_table("all").get_batch()
             engines.append(batch.data.execution_engine)
             result = batch.validate(suite)
-            for res, spec in zip(result.results, expectations, strict=True):
+            ordered = sorted(result.results, key=lambda r: r.expectation_config.meta["position"])
+            for res, spec in zip(ordered, expectations, strict=True):
                 info = res.result or {}
                 error = None
                 if res.exception_info and res.exception_info.get("raised_exception"):
                     error = str(res.exception_info.get("exception_message"))
                 elif not info and not res.success:
                     error = _first_exception(res.exception_info)
+                examples = (info.get("details") or {}).get("unexpected_rows") or info.get(
+                    "partial_unexpected_list"
+                )
+                if not res.success and not examples and spec["type"] == "unexpected_rows_expectation":
+                    examples = _unexpected_row_examples(batch, table, spec["kwargs"]["unexpected_rows_query"])
                 outcomes.append(
                     ExpectationOutcome(
                         stage=stage,
@@ -119,15 +127,9 @@ def run_suite(
                         description=spec.get("meta", {}).get("description", ""),
                         kwargs={k: v for k, v in spec["kwargs"].items() if k != "batch_id"},
                         success=bool(res.success),
-                        observed_value=_jsonable(
-                            info.get("observed_value", info.get("unexpected_percent"))
-                        ),
+                        observed_value=_jsonable(info.get("observed_value", info.get("unexpected_percent"))),
                         unexpected_count=info.get("unexpected_count"),
-                        examples=_jsonable(
-                            (info.get("details") or {}).get("unexpected_rows")
-                            or info.get("partial_unexpected_list")
-                            or []
-                        )[:10],
+                        examples=_jsonable(examples or [])[:10],
                         error=error,
                     )
                 )
@@ -140,6 +142,19 @@ def run_suite(
             engine.close()
         datasource.get_engine().dispose()
     return outcomes
+
+
+def _unexpected_row_examples(batch: Any, table: str, query: str, limit: int = 5) -> list[dict[str, Any]]:
+    """GE returns the offending rows only in its COMPLETE format (all of them); fetch a few instead."""
+    import sqlalchemy as sa
+
+    sql = query.replace("{batch}", f"(select * from {table})").replace("{{", "{").replace("}}", "}")
+    try:
+        with batch.data.execution_engine.engine.connect() as connection:
+            rows = connection.execute(sa.text(f"select * from ({sql}) as unexpected limit {limit}"))
+            return [dict(row._mapping) for row in rows]
+    except Exception as exc:  # examples are a courtesy; never let them hide the failure itself
+        return [{"examples_unavailable": str(exc)[:200]}]
 
 
 def _first_exception(exception_info: Any) -> str | None:

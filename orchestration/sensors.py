@@ -5,7 +5,6 @@ file still being written does not start a run; the run key is derived from the f
 so one file never starts two runs.
 """
 
-
 import hashlib
 import json
 from dataclasses import dataclass

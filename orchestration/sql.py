@@ -9,24 +9,25 @@ The DuckDB CLI on PyPI (duckdb-cli 1.5) cannot open files written by duckdb 2.0 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from typing import TextIO
 
 import duckdb
 
 from orchestration.settings import Settings
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str, out=sys.stdout) -> None:
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     relation = con.sql(sql)
     if relation is not None:
         out.write(str(relation) + "\n")
 
 
 def _interactive(con: duckdb.DuckDBPyConnection) -> None:
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history when available)
-    except ImportError:
-        pass
     print("newsroom SQL (DuckDB). End statements with ';'. Ctrl-D to quit. Try: show all tables;")
     buffer: list[str] = []
     while True:

@@ -39,7 +39,12 @@ def test_run_succeeds_and_every_asset_and_check_ran(built: Built) -> None:
         assert key in materialized
     checks = built.result.get_asset_check_evaluations()
     ge = [c for c in checks if c.check_name.startswith("ge_")]
-    assert {c.check_name for c in ge} == {"ge_raw_suite", "ge_staging_suite", "ge_intermediate_suite", "ge_marts_suite"}
+    assert {c.check_name for c in ge} == {
+        "ge_raw_suite",
+        "ge_staging_suite",
+        "ge_intermediate_suite",
+        "ge_marts_suite",
+    }
     assert all(c.passed for c in checks), [c.asset_key for c in checks if not c.passed]
 
 
@@ -75,9 +80,7 @@ def test_headlines_match_gold_exactly(built: Built) -> None:
         (names[f], line, role, text)
         for f, line, role, text in built.query("select file_id, line_no, role, text from marts.headlines")
     )
-    gold = sorted(
-        (r["file"], int(r["line_no"]), r["role"], r["text"]) for r in read_gold("headlines.csv")
-    )
+    gold = sorted((r["file"], int(r["line_no"]), r["role"], r["text"]) for r in read_gold("headlines.csv"))
     assert Counter(role for *_, role, _ in gold) == {"headline": 61, "related_headline": 2}
     assert got == gold
 

@@ -1,0 +1,71 @@
+"""`make run`'s command and `make sql`'s shell, as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+
+from orchestration import sql
+from orchestration.settings import PROJECT_ROOT
+from tests.conftest import Built
+
+
+def test_run_command_prints_the_summary(built: Built, tmp_path) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "orchestration/instance/dagster.yaml").read_text())
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "NEWSROOM_RAW_DIR": str(built.settings.raw_dir),
+        "NEWSROOM_WAREHOUSE": str(built.settings.warehouse),
+        "NEWSROOM_REPORT_DIR": str(built.settings.report_dir),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    summary = out.stdout[out.stdout.index("newsroom run") :]
+    assert "succeeded" in summary
+    assert "2 loaded, 0 empty, 0 rejected  (152 lines)" in summary
+    assert "63 headlines, 2 articles" in summary
+    assert re.search(r"checks\s+\d+ passed, 0 failed", summary)
+    assert str(built.settings.warehouse) in summary
+    assert str(built.settings.report_dir / "index.html") in summary
+    assert "make ui" in summary
+    assert list((home / "storage").iterdir()) or (home / "history").exists()  # the run is in the instance
+
+
+def _readme_queries() -> list[str]:
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Query the warehouse") :]
+    section = section[: section.index("\n## ", 5)]
+    return re.findall(r"```sql\n(.*?)```", section, re.S)
+
+
+def test_readme_queries_work_on_the_warehouse(built: Built) -> None:
+    queries = _readme_queries()
+    assert len(queries) >= 3
+    for query in queries:
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            assert sql.main([str(built.settings.warehouse), "-c", query]) == 0
+        assert "│" in buffer.getvalue() and not re.search(r"\b0 rows", buffer.getvalue())
+
+
+def test_sql_shell_is_read_only(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    assert sql.main([str(built.settings.warehouse), "-c", "delete from marts.headlines"]) == 1
+    assert "read-only" in capsys.readouterr().err
+    assert built.query("select count(*) from marts.headlines") == [(63,)]
