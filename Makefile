@@ -10,11 +10,12 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help install run test ui dev sql lint format manifest clean
+.PHONY: help install run test eval ui dev sql lint format manifest clean
 
 help:
 	@echo "make run    install, materialize every asset on data/raw, print a summary"
 	@echo "make test   install, run the test suite"
+	@echo "make eval   language, topic, duplicate and story accuracy -> docs/evaluation.md"
 	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000"
 	@echo "make sql    read-only SQL shell on the warehouse"
 	@echo "make lint   ruff check and format check"
@@ -41,6 +42,9 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 
 test: install
 	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/python -m assets.evaluation
 
 ui dev: install $(DAGSTER_HOME)/dagster.yaml manifest
 	$(BIN)/dagster dev -h 127.0.0.1 -p $${DAGSTER_PORT:-3000} -w workspace.yaml

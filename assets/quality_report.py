@@ -37,7 +37,16 @@ create table if not exists quality.validation_results (
 );
 """
 
-MARTS = ["headlines", "articles", "article_paragraphs", "line_roles"]
+MARTS = [
+    "headlines",
+    "articles",
+    "article_paragraphs",
+    "line_roles",
+    "headline_pairs",
+    "stories",
+    "topic_counts",
+    "file_quality",
+]
 
 
 def record_results(
@@ -165,7 +174,7 @@ def _render_run(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, started
                unexpected_count, examples, error
         from quality.validation_results where run_id = ?
         order by case stage when 'raw' then 1 when 'staging' then 2 when 'intermediate' then 3
-                 when 'marts' then 4 else 5 end, table_name, expectation
+                 when 'analysis' then 4 when 'marts' then 5 else 6 end, table_name, expectation
         """,
         [run_id],
     ).fetchall()

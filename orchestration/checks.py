@@ -15,7 +15,7 @@ from orchestration.gx_suites import ExpectationOutcome, run_suite, suite_path, s
 from orchestration.resources import NewsroomPaths
 from orchestration.settings import WRITER_POOL
 
-STAGES = ("raw", "staging", "intermediate", "marts")
+STAGES = ("raw", "staging", "intermediate", "analysis", "marts")
 
 
 def table_key(table: str) -> dg.AssetKey:

@@ -53,7 +53,12 @@ def run() -> int:
     settings = Settings.from_env()
     started = time.perf_counter()
     job = defs.resolve_job_def("newsroom_all")
-    result = job.execute_in_process(instance=_instance(), raise_on_error=False)
+    result = job.execute_in_process(
+        instance=_instance(),
+        raise_on_error=False,
+        # progress and warnings on the console; every event is still in the run's event log
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
     elapsed = time.perf_counter() - started
     checks = result.get_asset_check_evaluations()
     passed = sum(1 for c in checks if c.passed)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.analysis import text_analysis
 from assets.loading import raw_files_and_lines
 from assets.quality_report import quality_report
 from orchestration.checks import GATES
@@ -12,7 +13,7 @@ from orchestration.schedules import daily_refresh
 from orchestration.sensors import raw_files_sensor
 from orchestration.settings import Settings
 
-ASSETS = [raw_files_and_lines, *DBT_LAYER_ASSETS, quality_report]
+ASSETS = [raw_files_and_lines, *DBT_LAYER_ASSETS, text_analysis, quality_report]
 
 
 def build_defs(settings: Settings | None = None) -> dg.Definitions:

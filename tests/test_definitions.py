@@ -47,13 +47,16 @@ def test_gates_are_blocking_and_cover_every_stage() -> None:
     graph = defs.resolve_asset_graph()
     specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
     ge = [s for s in specs if s.name.startswith("ge_")]
-    assert {s.name for s in ge} == {f"ge_{s}_suite" for s in ("raw", "staging", "intermediate", "marts")}
+    assert {s.name for s in ge} == {
+        f"ge_{s}_suite" for s in ("raw", "staging", "intermediate", "analysis", "marts")
+    }
     assert all(s.blocking for s in ge)
     # every dbt layer reads only assets that a blocking gate guards
     guarded = {s.asset_key for s in ge}
     assert dg.AssetKey(["raw", "lines"]) in guarded
     assert dg.AssetKey(["staging", "stg_raw__lines"]) in guarded
     assert dg.AssetKey(["intermediate", "int_line_roles"]) in guarded
+    assert dg.AssetKey(["intermediate", "headline_matches"]) in guarded
     assert dg.AssetKey(["marts", "headlines"]) in guarded
 
 

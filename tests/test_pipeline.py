@@ -15,6 +15,12 @@ TABLES = [
     "marts.headlines",
     "marts.articles",
     "marts.article_paragraphs",
+    "marts.headline_pairs",
+    "marts.stories",
+    "marts.topic_counts",
+    "marts.file_quality",
+    "intermediate.line_language",
+    "intermediate.headline_topics",
 ]
 
 
@@ -34,6 +40,12 @@ def test_run_succeeds_and_every_asset_and_check_ran(built: Built) -> None:
         "marts/articles",
         "marts/article_paragraphs",
         "marts/line_roles",
+        "intermediate/line_language",
+        "intermediate/headline_matches",
+        "marts/stories",
+        "marts/topic_counts",
+        "marts/file_quality",
+        "marts/headline_pairs",
         "quality/report",
     ]:
         assert key in materialized
@@ -43,6 +55,7 @@ def test_run_succeeds_and_every_asset_and_check_ran(built: Built) -> None:
         "ge_raw_suite",
         "ge_staging_suite",
         "ge_intermediate_suite",
+        "ge_analysis_suite",
         "ge_marts_suite",
     }
     assert all(c.passed for c in checks), [c.asset_key for c in checks if not c.passed]
@@ -131,7 +144,7 @@ def test_quality_results_are_queryable_and_report_works_offline(built: Built) ->
         [built.result.run_id],
     )
     per_stage = {stage: (total, passed) for stage, total, passed in rows}
-    assert set(per_stage) == {"raw", "staging", "intermediate", "marts"}
+    assert set(per_stage) == {"raw", "staging", "intermediate", "analysis", "marts"}
     assert all(total == passed > 0 for total, passed in per_stage.values())
     index = built.settings.report_dir / "index.html"
     run_page = built.settings.report_dir / "runs" / f"{built.result.run_id}.html"
@@ -154,3 +167,9 @@ def test_rerun_changes_no_row_count(built: Built) -> None:
         e for e in again.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/files"
     ]
     assert loaded[0].materialization.metadata["files_already_loaded"].value == 2
+    analysed = [
+        e
+        for e in again.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "intermediate/line_language"
+    ]
+    assert analysed[0].materialization.metadata["files_analysed"].value == 0  # nothing new to detect

@@ -5,16 +5,30 @@ reworded), story (same news event). Kept as Python only to avoid CSV quoting mis
 the artefact tests read. Rows are split into dev (rules tuned on) and test (held out) by a hash of
 the text, see tests/evaluation.py.
 """
+
 import csv
 from pathlib import Path
 
 R = []
+
+
 def h(text, topics, dup="", story=""):
     R.append((text, topics, dup, story))
 
+
 # --- economy_business
-h("Fed holds interest rates steady, signals two cuts later this year", "economy_business", "fed_hold", "fed_hold")
-h("Federal Reserve keeps interest rates steady and signals two cuts this year", "economy_business", "fed_hold", "fed_hold")
+h(
+    "Fed holds interest rates steady, signals two cuts later this year",
+    "economy_business",
+    "fed_hold",
+    "fed_hold",
+)
+h(
+    "Federal Reserve keeps interest rates steady and signals two cuts this year",
+    "economy_business",
+    "fed_hold",
+    "fed_hold",
+)
 h("Wall Street closes higher as tech shares rally", "economy_business", "", "wallst_up")
 h("Wall Street ends higher on tech rally", "economy_business", "", "wallst_up")
 h("Stocks rise as inflation cools in March", "economy_business")
@@ -49,8 +63,18 @@ h("Prime minister calls snap election for July", "politics", "", "snap_election"
 h("Snap general election set for July 4, prime minister announces", "politics", "", "snap_election")
 h("Opposition leader wins presidential runoff in Senegal", "politics")
 h("Parliament approves new cabinet after months of deadlock", "politics")
-h("EU leaders agree 50 billion euro aid package for Ukraine", "politics|conflict_war|economy_business", "", "eu_ukraine_aid")
-h("EU approves €50bn Ukraine support after Hungary drops veto", "politics|conflict_war|economy_business", "", "eu_ukraine_aid")
+h(
+    "EU leaders agree 50 billion euro aid package for Ukraine",
+    "politics|conflict_war|economy_business",
+    "",
+    "eu_ukraine_aid",
+)
+h(
+    "EU approves €50bn Ukraine support after Hungary drops veto",
+    "politics|conflict_war|economy_business",
+    "",
+    "eu_ukraine_aid",
+)
 h("President vetoes pension reform bill", "politics|labour")
 h("Coalition government collapses in the Netherlands", "politics", "", "dutch_coalition")
 h("Dutch coalition collapses over migration policy", "politics|society", "", "dutch_coalition")
@@ -107,7 +131,12 @@ h("Cartel leader extradited to the United States", "crime_law")
 h("Man sentenced to life for killing three in arson attack", "crime_law")
 # --- disaster_accident
 h("Earthquake of magnitude 7.8 kills thousands in Turkey and Syria", "disaster_accident", "quake", "quake")
-h("Thousands dead after 7.8 magnitude earthquake hits Turkey and Syria", "disaster_accident", "quake", "quake")
+h(
+    "Thousands dead after 7.8 magnitude earthquake hits Turkey and Syria",
+    "disaster_accident",
+    "quake",
+    "quake",
+)
 h("Rescuers pull survivors from rubble days after quake", "disaster_accident", "", "quake")
 h("Train derailment in Greece kills 57", "disaster_accident")
 h("Ferry capsizes off Indonesia, dozens missing", "disaster_accident")
@@ -127,7 +156,12 @@ h("Landslide buries village in Papua New Guinea", "disaster_accident")
 # --- weather
 h("Heatwave sends temperatures above 45C across southern Europe", "weather", "heatwave", "heatwave")
 h("Southern Europe swelters as heatwave pushes temperatures past 45C", "weather", "heatwave", "heatwave")
-h("Storm Ciaran batters France and England with hurricane-force winds", "weather|disaster_accident", "", "ciaran")
+h(
+    "Storm Ciaran batters France and England with hurricane-force winds",
+    "weather|disaster_accident",
+    "",
+    "ciaran",
+)
 h("Hundreds of flights cancelled as Storm Ciaran hits", "weather|economy_business", "", "ciaran")
 h("Heavy snow closes roads across the Alps", "weather")
 h("Typhoon makes landfall in the Philippines", "weather|disaster_accident")
@@ -313,11 +347,26 @@ h("Chef's new cookbook tops bestseller list", "lifestyle_leisure|arts_culture")
 h("Airbnb bans indoor security cameras", "lifestyle_leisure|science_technology")
 h("Tourists flock to see northern lights in Scotland", "lifestyle_leisure|science_technology")
 # --- extra mixed, prefixed and near-duplicate cases
-h("BREAKING: Earthquake strikes off Japan's coast, tsunami warning issued", "disaster_accident", "japan_quake", "japan_quake")
-h("Earthquake strikes off coast of Japan; tsunami warning issued", "disaster_accident", "japan_quake", "japan_quake")
+h(
+    "BREAKING: Earthquake strikes off Japan's coast, tsunami warning issued",
+    "disaster_accident",
+    "japan_quake",
+    "japan_quake",
+)
+h(
+    "Earthquake strikes off coast of Japan; tsunami warning issued",
+    "disaster_accident",
+    "japan_quake",
+    "japan_quake",
+)
 h("LIVE: Election results as polls close in Britain", "politics", "", "uk_results")
 h("UK election results: Labour heads for landslide", "politics", "", "uk_results")
-h("UPDATE 2-Oil climbs as Middle East tensions mount", "economy_business|conflict_war", "oil_climbs", "oil_climbs")
+h(
+    "UPDATE 2-Oil climbs as Middle East tensions mount",
+    "economy_business|conflict_war",
+    "oil_climbs",
+    "oil_climbs",
+)
 h("Oil climbs as tensions in Middle East mount", "economy_business|conflict_war", "oil_climbs", "oil_climbs")
 h("Stocks up as jobs data beats expectations", "economy_business")
 h("Stocks down as jobs data misses expectations", "economy_business")
@@ -333,7 +382,11 @@ h("Taiwan hit by strongest earthquake in 25 years", "disaster_accident", "", "ta
 
 # fix: the first Crimea quote is the same reworded headline as the second and third
 R[[r[0] for r in R].index("Zelensky says Ukraine will never give up Crimea")] = (
-    "Zelensky says Ukraine will never give up Crimea", "conflict_war|politics", "crimea_quote", "crimea")
+    "Zelensky says Ukraine will never give up Crimea",
+    "conflict_war|politics",
+    "crimea_quote",
+    "crimea",
+)
 
 out = Path(__file__).with_name("topic_headlines.csv")
 with out.open("w", newline="", encoding="utf-8") as f:

@@ -61,3 +61,14 @@
 {% macro spark__empty_string_list() -%}
     cast(array() as array<string>)
 {%- endmacro %}
+
+{#- The distinct values of expr as a sorted list. -#}
+{% macro agg_distinct_sorted(expr) -%}
+    {{ return(adapter.dispatch('agg_distinct_sorted', 'newsroom')(expr)) }}
+{%- endmacro %}
+{% macro default__agg_distinct_sorted(expr) -%}
+    list_sort(list(distinct {{ expr }}))
+{%- endmacro %}
+{% macro spark__agg_distinct_sorted(expr) -%}
+    array_sort(collect_set({{ expr }}))
+{%- endmacro %}

@@ -2,15 +2,23 @@ with paragraphs as (
     select * from {{ ref('int_paragraphs') }}
 ),
 
+languages as (
+    select * from {{ source('analysis', 'line_language') }}
+),
+
 final as (
     select
-        article_id,
-        paragraph_no,
-        line_no,
-        section_heading,
-        text,
-        sources_cited
+        paragraphs.article_id,
+        paragraphs.paragraph_no,
+        paragraphs.line_no,
+        paragraphs.section_heading,
+        paragraphs.text,
+        paragraphs.sources_cited,
+        coalesce(languages.language, 'und') as language,
+        coalesce(languages.language_confidence, 0.0) as language_confidence
     from paragraphs
+    left join languages
+        on paragraphs.file_id = languages.file_id and paragraphs.line_no = languages.line_no
 )
 
 select * from final

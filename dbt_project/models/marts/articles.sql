@@ -27,6 +27,10 @@ headings as (
     group by block_id
 ),
 
+analysis as (
+    select * from {{ source('analysis', 'article_topics') }}
+),
+
 bodies as (
     select
         block_id,
@@ -52,10 +56,19 @@ final as (
         coalesce(headings.section_headings, {{ newsroom.empty_string_list() }}) as section_headings,
         bodies.sources_cited,
         bodies.word_count,
-        titles.block_id
+        titles.block_id,
+        coalesce(analysis.language, 'und') as language,
+        coalesce(analysis.language_confidence, 0.0) as language_confidence,
+        coalesce(analysis.topic, 'unclassified') as topic,
+        coalesce(analysis.topic_score, 0.0) as topic_score,
+        coalesce(analysis.topics, {{ newsroom.empty_string_list() }}) as topics,
+        coalesce(analysis.topic_terms, {{ newsroom.empty_string_list() }}) as topic_terms
     from titles
     inner join bodies on titles.block_id = bodies.block_id
     left join headings on titles.block_id = headings.block_id
+    left join analysis
+        on analysis.article_id
+        = {{ dbt.hash("titles.file_id || ':' || cast(titles.title_line as " ~ dbt.type_string() ~ ")") }}
 )
 
 select * from final

@@ -1,0 +1,132 @@
+"""Language detection with lingua (its models ship inside the pip wheel; nothing is downloaded).
+
+Headlines are short and a detector is often unsure about them ("Austrian President: Second
+term!" scores Italian 0.31, English 0.21). A text whose top language is not clearly ahead takes the
+dominant language of its file when that language is among the detector's candidates; otherwise it
+is `und`. Restricting lingua to the languages newsrooms publish in makes it faster, lighter
+(~0.8 GB instead of 1.3 GB) and more accurate on short text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+#: Languages the detector chooses among (ISO 639-1).
+LANGUAGES = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "sv",
+    "da",
+    "nb",
+    "fi",
+    "pl",
+    "cs",
+    "sk",
+    "hu",
+    "ro",
+    "hr",
+    "sl",
+    "bg",
+    "ru",
+    "uk",
+    "el",
+    "tr",
+    "ar",
+    "he",
+    "fa",
+    "hi",
+    "zh",
+    "ja",
+    "ko",
+    "id",
+    "vi",
+    "ca",
+]
+
+CONFIDENT = 0.5  # top confidence at least this ...
+MARGIN = 0.2  # ... and this far ahead of the runner-up: take the detector's answer
+CANDIDATE = 0.05  # the file's language may break a tie if the detector gives it at least this
+MIN_LETTERS = 3  # fewer letters than this: `und`
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str  # ISO 639-1 or "und"
+    confidence: float
+    method: str  # detector | file_dominant | too_short | unsure
+    candidates: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def is_confident(self) -> bool:
+        return self.method == "detector"
+
+
+@cache
+def detector() -> LanguageDetector:
+    wanted = {code.upper() for code in LANGUAGES}
+    languages = [lang for lang in Language.all() if lang.iso_code_639_1.name in wanted]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def detect_raw(texts: Sequence[str]) -> list[Detection]:
+    """The detector's own answer for each text, before any file-level tie-breaking."""
+    todo = [i for i, t in enumerate(texts) if _letters(t) >= MIN_LETTERS]
+    out = [Detection("und", 0.0, "too_short") for _ in texts]
+    if not todo:
+        return out
+    values = detector().compute_language_confidence_values_in_parallel([texts[i] for i in todo])
+    for i, confidences in zip(todo, values, strict=True):
+        # every language the file's language could be among (the runner-up included, always)
+        top = tuple(
+            (c.language.iso_code_639_1.name.lower(), round(c.value, 4))
+            for rank, c in enumerate(confidences)
+            if rank < 2 or c.value >= CANDIDATE
+        )
+        if not top:
+            continue
+        best, best_value = top[0]
+        runner_up = top[1][1] if len(top) > 1 else 0.0
+        confident = best_value >= CONFIDENT and best_value - runner_up >= MARGIN
+        out[i] = Detection(best if confident else "und", best_value if confident else 0.0,
+                           "detector" if confident else "unsure", top)  # fmt: skip
+    return out
+
+
+def dominant_language(detections: Sequence[Detection], weights: Sequence[int] | None = None) -> str | None:
+    """Most common confidently detected language (weighted, e.g. by words); None if there is none."""
+    counts: Counter[str] = Counter()
+    for i, det in enumerate(detections):
+        if det.is_confident:
+            counts[det.language] += weights[i] if weights else 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def resolve(detection: Detection, file_language: str | None) -> Detection:
+    """Tie-break an unsure detection with the file's dominant language."""
+    if detection.method != "unsure" or not file_language:
+        return detection
+    for code, value in detection.candidates:
+        if code == file_language and value >= CANDIDATE:
+            return Detection(code, value, "file_dominant", detection.candidates)
+    return detection
+
+
+def detect_in_file(texts: Sequence[str], weights: Sequence[int] | None = None) -> list[Detection]:
+    """Detect every text of one file, using the file's dominant language as tie-breaker."""
+    raw = detect_raw(texts)
+    file_language = dominant_language(raw, weights)
+    return [resolve(d, file_language) for d in raw]

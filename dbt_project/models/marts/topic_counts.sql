@@ -1,0 +1,92 @@
+{#- Coverage per day, topic and language, raw and de-duplicated. The day is the file's load date.
+    Raw: every headline row. De-duplicated: a duplicate group counts once (on the day and under the
+    topic of its first headline); a story counts once per day it appears, under the story's topic and
+    language. Shares are of the day's total, so each share column sums to 1 per day. -#}
+with headlines as (
+    select
+        *,
+        row_number() over (
+            partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
+        ) = 1 as is_first_of_duplicates
+    from {{ ref('headlines') }}
+),
+
+stories as (
+    select * from {{ ref('stories') }}
+),
+
+articles as (
+    select articles.*, files.load_date
+    from {{ ref('articles') }} as articles
+    inner join {{ ref('stg_raw__files') }} as files on articles.file_id = files.file_id
+),
+
+headline_cells as (
+    select
+        load_date as day,
+        topic,
+        language,
+        count(*) as headline_rows,
+        sum(case when is_first_of_duplicates then 1 else 0 end) as unique_headlines
+    from headlines
+    group by load_date, topic, language
+),
+
+story_days as (
+    select distinct load_date as day, story_id from headlines
+),
+
+story_cells as (
+    select story_days.day, stories.topic, stories.language, count(*) as distinct_stories
+    from story_days
+    inner join stories on story_days.story_id = stories.story_id
+    group by story_days.day, stories.topic, stories.language
+),
+
+article_cells as (
+    select load_date as day, topic, language, count(*) as articles
+    from articles
+    group by load_date, topic, language
+),
+
+cells as (
+    select day, topic, language from headline_cells
+    union
+    select day, topic, language from story_cells
+    union
+    select day, topic, language from article_cells
+),
+
+counted as (
+    select
+        cells.day,
+        cells.topic,
+        cells.language,
+        coalesce(headline_cells.headline_rows, 0) as headline_rows,
+        coalesce(headline_cells.unique_headlines, 0) as unique_headlines,
+        coalesce(story_cells.distinct_stories, 0) as distinct_stories,
+        coalesce(article_cells.articles, 0) as articles
+    from cells
+    left join headline_cells
+        on cells.day = headline_cells.day and cells.topic = headline_cells.topic
+        and cells.language = headline_cells.language
+    left join story_cells
+        on cells.day = story_cells.day and cells.topic = story_cells.topic
+        and cells.language = story_cells.language
+    left join article_cells
+        on cells.day = article_cells.day and cells.topic = article_cells.topic
+        and cells.language = article_cells.language
+),
+
+final as (
+    select
+        *,
+        cast(headline_rows as double) / nullif(sum(headline_rows) over (partition by day), 0) as headline_share,
+        cast(unique_headlines as double) / nullif(sum(unique_headlines) over (partition by day), 0)
+            as unique_headline_share,
+        cast(distinct_stories as double) / nullif(sum(distinct_stories) over (partition by day), 0) as story_share,
+        cast(articles as double) / nullif(sum(articles) over (partition by day), 0) as article_share
+    from counted
+)
+
+select * from final
