@@ -66,7 +66,7 @@ def _files_to_analyse(con: duckdb.DuckDBPyConnection, version: str) -> list[str]
         """
         select f.file_id from raw.files f
         left join intermediate.analysed_files a on a.file_id = f.file_id and a.analysis_version = ?
-        where f.status = 'loaded' and a.file_id is null
+        where f.status = 'loaded' and f.superseded_at is null and a.file_id is null
         order by f.file_id
         """,
         [version],

@@ -57,6 +57,9 @@ CONFIDENT = 0.5  # top confidence at least this ...
 MARGIN = 0.2  # ... and this far ahead of the runner-up: take the detector's answer
 CANDIDATE = 0.05  # the file's language may break a tie if the detector gives it at least this
 MIN_LETTERS = 3  # fewer letters than this: `und`
+#: The detector reads at most this much of a text: plenty to tell a language, and lingua's time
+#: grows badly on pathological input (a 1 MB run of one letter took 6 minutes).
+MAX_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def detect_raw(texts: Sequence[str]) -> list[Detection]:
     out = [Detection("und", 0.0, "too_short") for _ in texts]
     if not todo:
         return out
-    values = detector().compute_language_confidence_values_in_parallel([texts[i] for i in todo])
+    values = detector().compute_language_confidence_values_in_parallel([texts[i][:MAX_CHARS] for i in todo])
     for i, confidences in zip(todo, values, strict=True):
         # every language the file's language could be among (the runner-up included, always)
         top = tuple(

@@ -9,6 +9,8 @@ from orchestration.settings import WRITER_POOL
 
 RAW_FILES = dg.AssetKey(["raw", "files"])
 RAW_LINES = dg.AssetKey(["raw", "lines"])
+RAW_FILE_PATHS = dg.AssetKey(["raw", "file_paths"])
+RAW_REJECTED_PATHS = dg.AssetKey(["raw", "rejected_paths"])
 
 
 @dg.multi_asset(
@@ -29,6 +31,21 @@ RAW_LINES = dg.AssetKey(["raw", "lines"])
             kinds={"python", "duckdb", "polars"},
             description="Every line of every loaded file: file_id, 1-based line_no, decoded text.",
         ),
+        dg.AssetSpec(
+            RAW_FILE_PATHS,
+            group_name="raw",
+            kinds={"python", "duckdb"},
+            description=(
+                "Every path a content was seen at: duplicates under other names, and older versions of "
+                "changed files (superseded_at set) — nothing is deleted."
+            ),
+        ),
+        dg.AssetSpec(
+            RAW_REJECTED_PATHS,
+            group_name="raw",
+            kinds={"python", "duckdb"},
+            description="Paths that were not read at all (symlink out of the raw dir, unreadable), with the reason.",
+        ),
     ],
     pool=WRITER_POOL,
 )
@@ -36,15 +53,18 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     """Load files not seen before; a file already loaded (same sha256) is skipped, so reruns add nothing."""
     with duckdb.get_connection() as con:
         report = load_raw_dir(con, paths.raw_path)
-        files_total, lines_total = con.execute(
-            "select (select count(*) from raw.files), (select count(*) from raw.lines)"
+        files_total, lines_total, paths_total, rejected_total = con.execute(
+            "select (select count(*) from raw.files), (select count(*) from raw.lines), "
+            "(select count(*) from raw.file_paths), (select count(*) from raw.rejected_paths)"
         ).fetchall()[0]
     for outcome in report.outcomes:
-        if outcome.status == "rejected":
+        if outcome.status == "unreadable":
+            context.log.warning(f"not read {outcome.path}: {outcome.reason}")
+        elif outcome.status == "rejected":
             context.log.warning(f"rejected {outcome.path}: {outcome.reason}")
         elif outcome.status in ("loaded", "empty"):
             context.log.info(f"{outcome.status} {outcome.path}: {outcome.line_count} lines")
-    rejected = [o for o in report.outcomes if o.status == "rejected"]
+    rejected = [o for o in report.outcomes if o.status in ("rejected", "unreadable")]
     rejected_md = "\n".join(f"| {o.path} | {o.reason} |" for o in rejected)
     yield dg.MaterializeResult(
         asset_key=RAW_FILES,
@@ -54,6 +74,7 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
             "files_empty": report.count("empty"),
             "files_rejected": len(rejected),
             "files_already_loaded": report.count("already_loaded"),
+            "paths_not_read": report.count("unreadable"),
             "dagster/row_count": files_total,
             "rejected": dg.MetadataValue.md(
                 "| path | reason |\n|---|---|\n" + rejected_md if rejected else "none"
@@ -63,4 +84,9 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     yield dg.MaterializeResult(
         asset_key=RAW_LINES,
         metadata={"lines_added": report.new_lines, "dagster/row_count": lines_total},
+    )
+    yield dg.MaterializeResult(asset_key=RAW_FILE_PATHS, metadata={"dagster/row_count": paths_total})
+    yield dg.MaterializeResult(
+        asset_key=RAW_REJECTED_PATHS,
+        metadata={"paths_not_read": report.count("unreadable"), "dagster/row_count": rejected_total},
     )

@@ -7,6 +7,7 @@ Pure of Dagster so the loader can be tested and benchmarked on its own; the Dags
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +20,15 @@ from assets.decoding import UndecodableError, decode_bytes, sha256_hex, split_li
 DDL = """
 create schema if not exists raw;
 create table if not exists raw.files (
-    file_id     varchar primary key,
-    path        varchar not null,
-    size_bytes  bigint not null,
-    encoding    varchar,
-    line_count  integer not null,
-    status      varchar not null,
-    reason      varchar,
-    loaded_at   timestamp not null
+    file_id        varchar primary key,
+    path           varchar not null,
+    size_bytes     bigint not null,
+    encoding       varchar,
+    line_count     integer not null,
+    status         varchar not null,
+    reason         varchar,
+    loaded_at      timestamp not null,
+    superseded_at  timestamp
 );
 create table if not exists raw.lines (
     file_id  varchar not null,
@@ -37,7 +39,13 @@ create table if not exists raw.file_paths (
     path           varchar not null,
     file_id        varchar not null,
     first_seen_at  timestamp not null,
+    superseded_at  timestamp,
     primary key (path, file_id)
+);
+create table if not exists raw.rejected_paths (
+    path     varchar primary key,
+    reason   varchar not null,
+    seen_at  timestamp not null
 );
 """
 
@@ -46,7 +54,7 @@ create table if not exists raw.file_paths (
 class FileOutcome:
     path: str
     file_id: str
-    status: str  # loaded | empty | rejected | already_loaded
+    status: str  # loaded | empty | rejected | already_loaded | unreadable
     line_count: int = 0
     reason: str | None = None
 
@@ -67,33 +75,95 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def iter_raw_files(raw_dir: Path) -> Iterator[Path]:
-    """Regular files under raw_dir, sorted; hidden files and links leading outside are skipped."""
+def iter_raw_paths(raw_dir: Path) -> Iterator[tuple[Path, str | None]]:
+    """(path, None) for every regular file under raw_dir to read, sorted; (path, reason) for one that
+    must not be read. Hidden files and folders are skipped; symlinked folders are not followed;
+    a symlink to a file is read only when its target is inside raw_dir."""
     root = raw_dir.resolve()
-    for path in sorted(raw_dir.rglob("*")):
-        rel = path.relative_to(raw_dir)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if not path.is_file():
-            continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            continue
-        yield path
+    found: list[tuple[Path, str | None]] = []
+    for folder, dirs, files in os.walk(raw_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    found.append((path, "symlink to a file outside the raw dir (not followed)"))
+                    continue
+                if not target.is_file():
+                    found.append((path, "broken symlink"))
+                    continue
+            elif not path.is_file():
+                found.append((path, "not a regular file"))
+                continue
+            found.append((path, None))
+    return iter(sorted(found))
+
+
+def iter_raw_files(raw_dir: Path) -> Iterator[Path]:
+    """The files under raw_dir that are read (see iter_raw_paths)."""
+    return (path for path, reason in iter_raw_paths(raw_dir) if reason is None)
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _record_path(con: duckdb.DuckDBPyConnection, rel_path: str, file_id: str, now: dt.datetime) -> None:
+    """Make file_id the current content at rel_path; the content it replaces there is superseded.
+    Inside the caller's transaction. A content is superseded once no path holds it any more."""
+    previous = [
+        r[0]
+        for r in con.execute(
+            "select file_id from raw.file_paths where path = ? and superseded_at is null and file_id <> ?",
+            [rel_path, file_id],
+        ).fetchall()
+    ]
+    con.execute(
+        "update raw.file_paths set superseded_at = ? where path = ? and superseded_at is null and file_id <> ?",
+        [now, rel_path, file_id],
+    )
+    con.execute(
+        "insert into raw.file_paths values (?, ?, ?, null) "
+        "on conflict (path, file_id) do update set superseded_at = null",
+        [rel_path, file_id, now],
+    )
+    con.execute("update raw.files set superseded_at = null where file_id = ?", [file_id])
+    for old in previous:
+        con.execute(
+            "update raw.files set superseded_at = ? where file_id = ? and not exists "
+            "(select 1 from raw.file_paths where file_id = ? and superseded_at is null)",
+            [now, old, old],
+        )
+
+
+def record_rejected_path(con: duckdb.DuckDBPyConnection, rel_path: str, reason: str) -> FileOutcome:
+    con.execute(
+        "insert into raw.rejected_paths values (?, ?, ?) on conflict (path) do update set reason = excluded.reason",
+        [rel_path, reason, _now()],
+    )
+    return FileOutcome(rel_path, "", "unreadable", reason=reason)
+
+
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> FileOutcome:
     """Load one file unless its content is already there; all-or-nothing in one transaction."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return record_rejected_path(con, rel_path, f"cannot be read: {exc.strerror or exc}")
     file_id = sha256_hex(data)
     now = _now()
-    con.execute(
-        "insert into raw.file_paths values (?, ?, ?) on conflict do nothing", [rel_path, file_id, now]
-    )
     if con.execute("select 1 from raw.files where file_id = ?", [file_id]).fetchall():
+        con.begin()
+        try:
+            _record_path(con, rel_path, file_id, now)
+            con.execute("delete from raw.rejected_paths where path = ?", [rel_path])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
         return FileOutcome(rel_path, file_id, "already_loaded")
 
     try:
@@ -110,7 +180,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
     con.begin()
     try:
         con.execute(
-            "insert into raw.files values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.files values (?, ?, ?, ?, ?, ?, ?, ?, null)",
             [file_id, rel_path, len(data), encoding, len(lines), outcome.status, outcome.reason, now],
         )
         if lines:
@@ -124,6 +194,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
             con.register("incoming_lines", frame.to_arrow())
             con.execute("insert into raw.lines select file_id, line_no, text from incoming_lines")
             con.unregister("incoming_lines")
+        _record_path(con, rel_path, file_id, now)
+        con.execute("delete from raw.rejected_paths where path = ?", [rel_path])
         con.commit()
     except BaseException:
         con.rollback()
@@ -137,6 +209,10 @@ def load_raw_dir(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> LoadReport:
     report = LoadReport()
     if not raw_dir.is_dir():
         return report
-    for path in iter_raw_files(raw_dir):
-        report.outcomes.append(load_file(con, path, path.relative_to(raw_dir).as_posix()))
+    for path, reason in iter_raw_paths(raw_dir):
+        rel_path = path.relative_to(raw_dir).as_posix()
+        if reason:
+            report.outcomes.append(record_rejected_path(con, rel_path, reason))
+        else:
+            report.outcomes.append(load_file(con, path, rel_path))
     return report

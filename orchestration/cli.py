@@ -86,10 +86,14 @@ def run() -> int:
         print(f"    FAILED   {check.asset_key.to_user_string()} {check.check_name}")
     if not_built:
         print(f"  not built  {', '.join(not_built)} (stopped by a failed gate or error)")
-    print(f"  warehouse  {_rel(settings.warehouse)}")
+    print(f"  warehouse  {_rel(settings.warehouse)}  (working copy, written by the pipeline)")
+    published = settings.analytics_path.exists() and not failed and result.success
+    print(
+        f"  analytics  {_rel(settings.analytics_path)}  ({'published' if published else 'NOT published by this run'}; open it read-only)"
+    )
     print(f"  report     {_rel(settings.report_dir / 'index.html')}")
     print("  UI         make ui   (dagster dev on http://127.0.0.1:3000)")
-    print("  SQL        make sql  (DuckDB shell on the warehouse, read-only)")
+    print("  SQL        make sql  (read-only DuckDB shell on the analytics copy)")
     return 0 if result.success and not failed else 1
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.analysis import text_analysis
 from assets.loading import raw_files_and_lines
+from assets.publish import analytics_copy
 from assets.quality_report import quality_report
 from orchestration.checks import GATES
 from orchestration.dbt_assets import DBT_LAYER_ASSETS
@@ -13,7 +14,7 @@ from orchestration.schedules import daily_refresh
 from orchestration.sensors import raw_files_sensor
 from orchestration.settings import Settings
 
-ASSETS = [raw_files_and_lines, *DBT_LAYER_ASSETS, text_analysis, quality_report]
+ASSETS = [raw_files_and_lines, *DBT_LAYER_ASSETS, text_analysis, quality_report, analytics_copy]
 
 
 def build_defs(settings: Settings | None = None) -> dg.Definitions:

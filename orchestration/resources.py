@@ -14,10 +14,11 @@ from orchestration.settings import Settings
 
 
 class NewsroomPaths(dg.ConfigurableResource):
-    """Folders outside the warehouse: the landing folder and the quality report."""
+    """Paths outside the working warehouse: the landing folder, the quality report, the analyst copy."""
 
     raw_dir: str
     report_dir: str
+    analytics: str
 
     @property
     def raw_path(self) -> Path:
@@ -26,6 +27,10 @@ class NewsroomPaths(dg.ConfigurableResource):
     @property
     def report_path(self) -> Path:
         return Path(self.report_dir)
+
+    @property
+    def analytics_path(self) -> Path:
+        return Path(self.analytics)
 
 
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
@@ -37,5 +42,9 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
         "dbt": DbtCliResource(
             project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt")
         ),
-        "paths": NewsroomPaths(raw_dir=str(settings.raw_dir), report_dir=str(settings.report_dir)),
+        "paths": NewsroomPaths(
+            raw_dir=str(settings.raw_dir),
+            report_dir=str(settings.report_dir),
+            analytics=str(settings.analytics_path),
+        ),
     }

@@ -29,11 +29,19 @@ class Settings:
     raw_dir: Path
     warehouse: Path
     report_dir: Path
+    #: The analyst copy published after every fully-gated run; default: analytics.duckdb beside the warehouse.
+    analytics: Path | None = None
+
+    @property
+    def analytics_path(self) -> Path:
+        return self.analytics or self.warehouse.with_name("analytics.duckdb")
 
     @classmethod
     def from_env(cls) -> Settings:
+        analytics = os.environ.get("NEWSROOM_ANALYTICS")
         return cls(
             raw_dir=_resolve(os.environ.get("NEWSROOM_RAW_DIR", "data/raw")),
             warehouse=_resolve(os.environ.get("NEWSROOM_WAREHOUSE", "data/warehouse.duckdb")),
             report_dir=_resolve(os.environ.get("NEWSROOM_REPORT_DIR", "data/quality_report")),
+            analytics=_resolve(analytics) if analytics else None,
         )

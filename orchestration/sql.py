@@ -1,9 +1,13 @@
-"""A small DuckDB SQL shell on the warehouse, read-only by default (`make sql`).
+"""A small DuckDB SQL shell on the analyst copy, read-only by default (`make sql`).
 
 The DuckDB CLI on PyPI (duckdb-cli 1.5) cannot open files written by duckdb 2.0 (storage version
 69), so this uses the duckdb Python package the pipeline itself runs on.
 
-    python -m orchestration.sql [DATABASE] [-c "select ..."] [--write]
+    python -m orchestration.sql [DATABASE] [-c "select ..."] [--working] [--write]
+
+Without DATABASE it opens the analyst copy ($NEWSROOM_ANALYTICS, default data/analytics.duckdb),
+which the pipeline replaces atomically and never locks; --working opens the pipeline's own
+warehouse instead (fails while a run holds it).
 """
 
 from __future__ import annotations
@@ -48,11 +52,13 @@ def _interactive(con: duckdb.DuckDBPyConnection) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.sql", description=__doc__.split("\n")[0])
-    parser.add_argument("database", nargs="?", help="DuckDB file (default: $NEWSROOM_WAREHOUSE)")
+    parser.add_argument("database", nargs="?", help="DuckDB file (default: the analyst copy)")
+    parser.add_argument("--working", action="store_true", help="open the working warehouse instead")
     parser.add_argument("-c", "--command", help="run this SQL and exit")
     parser.add_argument("--write", action="store_true", help="open read-write (default read-only)")
     args = parser.parse_args(argv)
-    database = args.database or str(Settings.from_env().warehouse)
+    settings = Settings.from_env()
+    database = args.database or str(settings.warehouse if args.working else settings.analytics_path)
     try:
         con = duckdb.connect(database, read_only=not args.write)
     except duckdb.Error as exc:

@@ -21,7 +21,10 @@ GOLD = Path(__file__).parent / "data" / "gold"
 def make_settings(root: Path) -> Settings:
     (root / "raw").mkdir(parents=True, exist_ok=True)
     return Settings(
-        raw_dir=root / "raw", warehouse=root / "warehouse.duckdb", report_dir=root / "quality_report"
+        raw_dir=root / "raw",
+        warehouse=root / "warehouse.duckdb",
+        report_dir=root / "quality_report",
+        analytics=root / "analytics.duckdb",
     )
 
 

@@ -17,6 +17,7 @@ ruled as (
             when is_separator then 'dash_line'
             when boilerplate_kind is not null then 'boilerplate_phrase'
             when is_long_text then 'long_text'
+            when char_length > 300 then 'over_long_line'
             when ends_with_sentence_punctuation and word_count >= 4
                 and prev_is_long_text and next_is_long_text
                 then 'sentence_between_paragraphs'

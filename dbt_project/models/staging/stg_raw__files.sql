@@ -12,6 +12,8 @@ renamed as (
         status,
         reason,
         loaded_at,
+        superseded_at,
+        superseded_at is null as is_current,
         cast(loaded_at as date) as load_date
     from source
 ),

@@ -1,11 +1,12 @@
-{#- One row per line of a loaded file, with the features the line classifier reads. -#}
+{#- One row per line of a loaded, current file (an older version of a changed file stays in raw,
+    marked superseded, but is no longer read), with the features the line classifier reads. -#}
 with source as (
     select * from {{ source('raw', 'lines') }}
 ),
 
 loaded_files as (
     select file_id from {{ source('raw', 'files') }}
-    where status = 'loaded'
+    where status = 'loaded' and superseded_at is null
 ),
 
 renamed as (
