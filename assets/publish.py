@@ -9,6 +9,7 @@ does not touch an open file); the next reader opens the new one. A run whose gat
 here, so the copy is always one that passed every gate.
 """
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -51,10 +52,8 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
         con.execute("detach analytics_copy")
         os.replace(tmp, target)  # atomic on one filesystem: readers see the old or the new copy
     except BaseException:
-        try:
+        with contextlib.suppress(duckdb.Error):
             con.execute("detach analytics_copy")
-        except duckdb.Error:
-            pass
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
