@@ -47,7 +47,7 @@ eval: install
 	$(BIN)/python -m assets.evaluation
 
 ui dev: install $(DAGSTER_HOME)/dagster.yaml manifest
-	$(BIN)/dagster dev -h 127.0.0.1 -p $${DAGSTER_PORT:-3000} -w workspace.yaml
+	$(BIN)/dagster dev -h $${DAGSTER_HOST:-127.0.0.1} -p $${DAGSTER_PORT:-3000} -w workspace.yaml
 
 sql: install
 	$(BIN)/python -m orchestration.sql

@@ -49,7 +49,6 @@ class Features:
     token_set: frozenset[str]
     numbers: frozenset[str]
     direction: str | None  # up | down | None
-    trigrams: frozenset[str]
     day: int
 
 
@@ -70,7 +69,6 @@ def features(key: str, text: str, language: str, day: int = 0) -> Features:
     says_up, says_down = any(w in up for w in words), any(w in down for w in words)
     direction = "up" if says_up and not says_down else "down" if says_down and not says_up else None
     tokens = tuple(content_stems(normalized, language))
-    compact = f" {normalized} "
     return Features(
         key=key,
         normalized=normalized,
@@ -78,9 +76,14 @@ def features(key: str, text: str, language: str, day: int = 0) -> Features:
         token_set=frozenset(tokens),
         numbers=frozenset(_NUMBER.findall(strip_furniture(text))),
         direction=direction,
-        trigrams=frozenset(compact[i : i + 3] for i in range(len(compact) - 2)),
         day=day,
     )
+
+
+def _trigrams(normalized: str) -> frozenset[str]:
+    """Character 3-grams, computed only for the few pairs that reach the character rule."""
+    padded = f" {normalized} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -102,7 +105,7 @@ def score_pair(x: Features, y: Features, idf: dict[str, float]) -> Pair | None:
             return Pair(a, b, "duplicate", 1.0, "same_words_any_order")
         if jaccard >= t["duplicate_jaccard"]:
             return Pair(a, b, "duplicate", round(jaccard, 4), "word_jaccard")
-        chars = _jaccard(x.trigrams, y.trigrams)
+        chars = _jaccard(_trigrams(x.normalized), _trigrams(y.normalized))
         if jaccard >= t["duplicate_min_jaccard_for_chars"] and chars >= t["duplicate_char_similarity"]:
             return Pair(a, b, "duplicate", round(chars, 4), "near_identical_characters")
     if opposite or (x.numbers and y.numbers and not x.numbers & y.numbers):

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -25,6 +24,17 @@ QUERY = """
       assetNodes { assetKey { path } groupName
         assetChecksOrError { __typename ... on AssetChecks { checks { name blocking } } } } } } } } } } }
 """
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """IPv4 addresses listening on `port`, from /proc/net/tcp (state 0A = LISTEN)."""
+    addresses = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        host, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            addresses.add(socket.inet_ntoa(bytes.fromhex(host)[::-1]))
+    return addresses
 
 
 def _free_port() -> int:
@@ -57,9 +67,10 @@ def test_dagster_dev_serves_every_definition_on_loopback(tmp_path: Path) -> None
         "NEWSROOM_REPORT_DIR": str(settings.report_dir),
         "PYTHONPATH": str(PROJECT_ROOT),
     }
-    dagster = str(Path(sys.executable).parent / "dagster")
-    server = subprocess.Popen(
-        [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+    env["DAGSTER_PORT"] = str(port)
+    env.pop("DAGSTER_HOST", None)
+    server = subprocess.Popen(  # exactly what a user types
+        ["make", "--no-print-directory", "ui"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -106,9 +117,8 @@ def test_dagster_dev_serves_every_definition_on_loopback(tmp_path: Path) -> None
         assert "newsroom_all" in {j["name"] for j in repo["jobs"]}
         assert {s["name"] for s in repo["schedules"]} == {"daily_refresh"}
         assert {s["name"] for s in repo["sensors"]} == {"raw_files_sensor"}
-        # bound to loopback only
-        with socket.socket() as sock:
-            assert sock.connect_ex(("127.0.0.1", port)) == 0
+        # listening on loopback only, never on all interfaces
+        assert _listening_addresses(port) == {"127.0.0.1"}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
