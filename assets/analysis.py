@@ -17,6 +17,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets import dedup, language, topics
 from assets.normalize import matching_rules, normalize
+from assets.raw_store import transaction
 from orchestration.settings import DBT_PROJECT_DIR, WRITER_POOL
 
 KEYS = {
@@ -144,8 +145,7 @@ def store_file(
     con: duckdb.DuckDBPyConnection, file_id: str, frames: dict[str, pl.DataFrame], version: str
 ) -> None:
     """Replace one file's analysis in one transaction: never half-written, never duplicated."""
-    con.begin()
-    try:
+    with transaction(con):
         for table, frame in frames.items():
             con.execute(f"delete from intermediate.{table} where file_id = ?", [file_id])
             con.register("incoming", frame.to_arrow())
@@ -156,10 +156,6 @@ def store_file(
             "insert into intermediate.analysed_files values (?, ?, ?)",
             [file_id, version, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
         )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def match_all(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -224,14 +220,12 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             store_file(con, file_id, analyse_file(con, file_id), version)
             if done % 50 == 0 or done == len(todo):
                 context.log.info(f"analysed {done}/{len(todo)} files")
-        # files that disappeared from raw (never, today) or were re-parsed keep only current rows
         matches, pairs = match_all(con)
-        con.begin()
-        for table, frame in (("headline_matches", matches), ("headline_pairs", pairs)):
-            con.register("incoming", frame.to_arrow())
-            con.execute(f"create or replace table intermediate.{table} as select * from incoming")
-            con.unregister("incoming")
-        con.commit()
+        with transaction(con):
+            for table, frame in (("headline_matches", matches), ("headline_pairs", pairs)):
+                con.register("incoming", frame.to_arrow())
+                con.execute(f"create or replace table intermediate.{table} as select * from incoming")
+                con.unregister("incoming")
         counts = dict(
             con.execute(
                 """

@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from assets.raw_store import transaction
 from orchestration.gx_suites import ExpectationOutcome
 from orchestration.resources import NewsroomPaths
 from orchestration.settings import WRITER_POOL
@@ -56,7 +57,13 @@ def record_results(
     outcomes = list(outcomes)
     con.execute(RESULTS_DDL)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.begin()
+    with transaction(con):
+        _replace_results(con, run_id, outcomes, now)
+
+
+def _replace_results(
+    con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[ExpectationOutcome], now: dt.datetime
+) -> None:
     for stage, table in {(o.stage, o.table) for o in outcomes}:
         con.execute(
             "delete from quality.validation_results where run_id = ? and stage = ? and table_name = ?",
@@ -82,7 +89,6 @@ def record_results(
             for o in outcomes
         ],
     )
-    con.commit()
 
 
 _CSS = """

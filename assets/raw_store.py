@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,18 @@ class LoadReport:
     @property
     def new_lines(self) -> int:
         return sum(o.line_count for o in self.outcomes if o.status == "loaded")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit when the block ends, roll back on any exception (or a kill)."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,14 +169,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
     file_id = sha256_hex(data)
     now = _now()
     if con.execute("select 1 from raw.files where file_id = ?", [file_id]).fetchall():
-        con.begin()
-        try:
+        with transaction(con):
             _record_path(con, rel_path, file_id, now)
             con.execute("delete from raw.rejected_paths where path = ?", [rel_path])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
         return FileOutcome(rel_path, file_id, "already_loaded")
 
     try:
@@ -177,8 +185,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
         status = "loaded" if lines else "empty"
         outcome = FileOutcome(rel_path, file_id, status, len(lines), None if lines else "empty file")
 
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(
             "insert into raw.files values (?, ?, ?, ?, ?, ?, ?, ?, null)",
             [file_id, rel_path, len(data), encoding, len(lines), outcome.status, outcome.reason, now],
@@ -196,10 +203,6 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
             con.unregister("incoming_lines")
         _record_path(con, rel_path, file_id, now)
         con.execute("delete from raw.rejected_paths where path = ?", [rel_path])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return outcome
 
 

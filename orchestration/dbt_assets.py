@@ -45,43 +45,38 @@ def _run_dbt(
     yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
 
-@dbt_assets(
-    manifest=dbt_project().manifest_path,
-    project=dbt_project(),
-    select="path:models/staging resource_type:seed",
-    name="dbt_staging",
-    dagster_dbt_translator=TRANSLATOR,
-    pool=WRITER_POOL,
+def build_layer(layer: str, select: str, description: str) -> dg.AssetsDefinition:
+    """One `@dbt_assets` step for one layer, so the gate before it can stop it."""
+
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        select=select,
+        name=f"dbt_{layer}",
+        dagster_dbt_translator=TRANSLATOR,
+        pool=WRITER_POOL,
+    )
+    def _layer(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+        yield from _run_dbt(context, dbt, duckdb, layer)
+
+    _layer.__doc__ = description
+    return _layer
+
+
+dbt_staging = build_layer(
+    "staging",
+    "path:models/staging resource_type:seed",
+    "Seeds and staging views: cleaned lines with features, the boilerplate phrase list.",
 )
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Seeds and staging views: cleaned lines with features, the boilerplate phrase list."""
-    yield from _run_dbt(context, dbt, duckdb, "staging")
-
-
-@dbt_assets(
-    manifest=dbt_project().manifest_path,
-    project=dbt_project(),
-    select="path:models/intermediate",
-    name="dbt_intermediate",
-    dagster_dbt_translator=TRANSLATOR,
-    pool=WRITER_POOL,
+dbt_intermediate = build_layer(
+    "intermediate",
+    "path:models/intermediate",
+    "Line context, one role per line with its rule and block, article paragraphs.",
 )
-def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Line context, one role per line with its rule and block, article paragraphs."""
-    yield from _run_dbt(context, dbt, duckdb, "intermediate")
-
-
-@dbt_assets(
-    manifest=dbt_project().manifest_path,
-    project=dbt_project(),
-    select="path:models/marts",
-    name="dbt_marts",
-    dagster_dbt_translator=TRANSLATOR,
-    pool=WRITER_POOL,
+dbt_marts = build_layer(
+    "marts",
+    "path:models/marts",
+    "Tables analysts read: headlines, articles, stories, topic counts, file quality and more.",
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Tables analysts read: headlines, articles, article_paragraphs, line_roles."""
-    yield from _run_dbt(context, dbt, duckdb, "marts")
-
 
 DBT_LAYER_ASSETS = [dbt_staging, dbt_intermediate, dbt_marts]

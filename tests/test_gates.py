@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from orchestration.gx_suites import run_suite
-from tests.conftest import Built, copy_sample, make_settings, run_pipeline
+from tests.conftest import Built, copy_sample, copy_warehouse, make_settings, run_pipeline
 
 
 def _materialized(result) -> set[str]:
@@ -88,10 +88,7 @@ def test_implausible_headline_fails_marts_gate_and_stops_report(tmp_path) -> Non
 def test_each_suite_catches_its_corruption(built: Built, tmp_path, stage, corruption, table) -> None:
     """The suites themselves, on a copy of a good warehouse with one thing broken."""
     copy = tmp_path / "copy.duckdb"
-    with duckdb.connect() as con:
-        con.execute("attach ? as src (read_only)", [str(built.settings.warehouse)])
-        con.execute("attach ? as dst", [str(copy)])
-        con.execute("copy from database src to dst")
+    copy_warehouse(built.settings.warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         if "stg_raw__lines_ok" in corruption:
             con.execute("create table staging.stg_raw__lines_ok as select * from staging.stg_raw__lines")

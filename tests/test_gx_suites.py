@@ -15,7 +15,7 @@ import pytest
 from orchestration.checks import STAGES
 from orchestration.gx_suites import load_suite_definition, run_suite, suite_tables
 from orchestration.settings import PROJECT_ROOT
-from tests.conftest import Built
+from tests.conftest import Built, copy_warehouse
 
 PROBE = textwrap.dedent(
     """
@@ -82,10 +82,7 @@ def test_run_suite_releases_the_duckdb_file(built: Built) -> None:
 
 def test_failures_carry_examples(tmp_path: Path, built: Built) -> None:
     copy = tmp_path / "copy.duckdb"
-    with duckdb.connect() as con:
-        con.execute("attach ? as src (read_only)", [str(built.settings.warehouse)])
-        con.execute("attach ? as dst", [str(copy)])
-        con.execute("copy from database src to dst")
+    copy_warehouse(built.settings.warehouse, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("update raw.files set line_count = line_count + 1")
     failed = [o for o in run_suite("raw", copy) if not o.success]

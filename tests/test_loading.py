@@ -43,12 +43,32 @@ def test_decode_utf8_with_and_without_bom() -> None:
     ("data", "reason"),
     [
         (b"abc\x00def", "NUL byte at offset 3"),
-        ("Sánchez".encode("latin-1"), "not valid UTF-8: byte 0xe1 at offset 1"),
+        (bytes(range(1, 32)) * 20, "binary content: .* control characters"),
+        (b"\xff\xfe" + b"\x00\xd8", "utf-16 byte-order mark, but invalid utf-16"),
     ],
 )
 def test_undecodable_bytes_give_a_reason(data: bytes, reason: str) -> None:
     with pytest.raises(UndecodableError, match=reason):
         decode_bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "detected"),
+    [
+        ("Börsen schließen im Minus\nGrève générale\nSánchez gana\n", "cp1252", "cp1252"),
+        ("Sánchez\n", "latin-1", "cp1252"),
+        ("Zażółć gęślą jaźń\n", "cp1250", "cp1250"),
+        ("Москва: новые санкции\n", "cp1251", "cp1251"),
+        ("İstanbul'da büyük şok\n", "cp1254", "cp1254"),
+        ("Grève\n", "utf-16", "utf-16"),
+        ("Grève\n", "utf-16-le", "utf-16-le"),
+        ("Москва\n", "utf-16-be", "utf-16-be"),
+        ("Grève\n", "utf-32", "utf-32"),
+    ],
+)
+def test_legacy_and_wide_encodings_decode_without_mojibake(text: str, encoding: str, detected: str) -> None:
+    decoded = decode_bytes(text.encode(encoding))
+    assert (decoded.text, decoded.encoding) == (text, detected)
 
 
 @settings(max_examples=300, deadline=None)
@@ -128,7 +148,10 @@ def test_bad_files_are_recorded_not_lost(tmp_path: Path) -> None:
     assert con.execute(
         "select text from raw.lines l join raw.files f using (file_id) where f.path = 'bom_crlf.txt' and line_no = 1"
     ).fetchall() == [("Börsen schließen",)]
-    assert rows["latin1.txt"][0] == "rejected" and "not valid UTF-8" in rows["latin1.txt"][1]
+    assert rows["latin1.txt"] == ("loaded", None, 1)
+    assert con.execute(
+        "select l.text, f.encoding from raw.lines l join raw.files f using (file_id) where f.path = 'latin1.txt'"
+    ).fetchall() == [("Sánchez gana", "cp1252")]
     assert rows["binary.bin"][0] == "rejected" and "NUL byte" in rows["binary.bin"][1]
     assert rows["empty.txt"] == ("empty", "empty file", 0)
     # same content under two names: loaded once, both paths recorded
@@ -145,8 +168,28 @@ def test_bad_files_are_recorded_not_lost(tmp_path: Path) -> None:
         con.execute(
             "select (select sum(line_count) from raw.files), (select count(*) from raw.lines)"
         ).fetchall()[0]
-        == (3 + len(split_lines(sample.decode())) + 2,) * 2
+        == (3 + 1 + len(split_lines(sample.decode())) + 2,) * 2  # bom_crlf, latin1, the sample, long
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=600), min_size=1, max_size=6))
+def test_loader_takes_any_bytes_and_loses_no_line(files: list[bytes]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = _load(Path(tmp), {f"f{i}.txt": data for i, data in enumerate(files)})
+        statuses = {s for (s,) in con.execute("select status from raw.files").fetchall()}
+        assert statuses <= {"loaded", "empty", "rejected"}
+        assert con.execute("select count(*) from raw.files").fetchall() == [(len(set(files)),)]
+        assert con.execute("select count(*) from raw.file_paths").fetchall() == [(len(files),)]
+        stored, expected = con.execute(
+            "select (select count(*) from raw.lines), (select coalesce(sum(line_count), 0) from raw.files)"
+        ).fetchall()[0]
+        assert stored == expected
+        for status, reason in con.execute("select status, reason from raw.files").fetchall():
+            assert status != "rejected" or reason
+        con.close()
 
 
 def test_reload_is_idempotent(tmp_path: Path) -> None:

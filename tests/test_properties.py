@@ -22,13 +22,17 @@ LINE_SHAPES = st.one_of(
     st.builds(
         " ".join,
         st.lists(
-            st.sampled_from(["Stocks", "fall", "as", "traders", "eye", "data", "in", "Europe"]), min_size=2, max_size=12
+            st.sampled_from(["Stocks", "fall", "as", "traders", "eye", "data", "in", "Europe"]),
+            min_size=2,
+            max_size=12,
         ),
     ),
     st.builds(
         lambda words: " ".join(words) + ".",
         st.lists(
-            st.sampled_from(["the", "market", "fell", "sharply", "after", "a", "long", "day", "of", "trading"]),
+            st.sampled_from(
+                ["the", "market", "fell", "sharply", "after", "a", "long", "day", "of", "trading"]
+            ),
             min_size=15,
             max_size=60,
         ),
