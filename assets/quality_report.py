@@ -98,7 +98,8 @@ table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}
 th,td{border:1px solid #dde1e6;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f0f2f5} .pass{color:#0a7d32;font-weight:600} .fail{color:#b3261e;font-weight:600}
 tr.failrow{background:#fdf0ef} code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
-pre{white-space:pre-wrap;margin:0;max-height:12rem;overflow:auto} .muted{color:#5f6b7a}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;max-height:12rem;overflow:auto} .muted{color:#5f6b7a}
+code.args{word-break:break-all;white-space:pre-wrap}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.8rem;color:#fff}
 .badge.pass{background:#0a7d32} .badge.fail{background:#b3261e} a{color:#0b57d0}
 """
@@ -118,11 +119,12 @@ def _trend_svg(rates: list[float]) -> str:
         return ""
     width, height, pad = 480, 80, 6
     step = (width - 2 * pad) / max(len(rates) - 1, 1)
+    left = width / 2 if len(rates) == 1 else pad  # a single run sits in the middle, not in a corner
     points = " ".join(
-        f"{pad + i * step:.1f},{pad + (1 - r) * (height - 2 * pad):.1f}" for i, r in enumerate(rates)
+        f"{left + i * step:.1f},{pad + (1 - r) * (height - 2 * pad):.1f}" for i, r in enumerate(rates)
     )
     dots = "".join(
-        f"<circle cx='{pad + i * step:.1f}' cy='{pad + (1 - r) * (height - 2 * pad):.1f}' r='3' "
+        f"<circle cx='{left + i * step:.1f}' cy='{pad + (1 - r) * (height - 2 * pad):.1f}' r='3' "
         f"fill='{'#0a7d32' if r == 1 else '#b3261e'}'><title>{r:.0%}</title></circle>"
         for i, r in enumerate(rates)
     )
@@ -160,7 +162,7 @@ def render_report(con: duckdb.DuckDBPyConnection, report_dir: Path) -> Path:
         _render_run(con, report_dir / "runs" / f"{run_id}.html", run_id, started)
     body = (
         "<h1>newsroom data-quality report</h1>"
-        f"<p class='muted'>{len(runs)} runs validated. Every gate is a Great Expectations suite in "
+        f"<p class='muted'>{len(runs)} run{'s' if len(runs) != 1 else ''} validated. Every gate is a Great Expectations suite in "
         "<code>expectations/</code>; history is in <code>quality.validation_results</code>.</p>"
         "<h2>Pass rate per run</h2>" + _trend_svg([p / t for _, _, t, p, _ in runs]) + "<h2>Runs</h2>"
         "<table><thead><tr><th>status</th><th>run</th><th>validated</th><th>stages</th>"
@@ -193,7 +195,7 @@ def _render_run(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, started
         sections.setdefault(f"{stage} — {table}", []).append(
             f"<tr class='{'' if success else 'failrow'}'><td class='{cls}'>{cls}</td>"
             f"<td><code>{html.escape(exp)}</code><br><span class='muted'>{html.escape(desc or '')}</span></td>"
-            f"<td><code>{html.escape(kwargs or '')}</code></td><td><code>{html.escape(observed or '')}</code></td>"
+            f"<td><code class='args'>{html.escape(kwargs or '')}</code></td><td><code>{html.escape(observed or '')}</code></td>"
             f"<td>{'' if unexpected is None else unexpected}</td><td>{detail}</td></tr>"
         )
     failed = sum(1 for r in results if not r[5])
