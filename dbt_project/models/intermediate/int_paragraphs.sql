@@ -47,7 +47,7 @@ paragraphs as (
 
 final as (
     select
-        {{ dbt.hash("file_id || ':' || cast(title_line as " ~ dbt.type_string() ~ ")") }} as article_id,
+        {{ newsroom.line_id('file_id', 'title_line') }} as article_id,
         file_id,
         block_id,
         title_line,

@@ -9,6 +9,7 @@ paragraphs as (
 
 titles as (
     select
+        {{ newsroom.line_id('file_id', 'line_no') }} as article_id,
         block_id,
         file_id,
         line_no as title_line,
@@ -45,8 +46,7 @@ bodies as (
 
 final as (
     select
-        {{ dbt.hash("titles.file_id || ':' || cast(titles.title_line as " ~ dbt.type_string() ~ ")") }}
-            as article_id,
+        titles.article_id,
         titles.file_id,
         titles.title,
         titles.title_line,
@@ -57,18 +57,11 @@ final as (
         bodies.sources_cited,
         bodies.word_count,
         titles.block_id,
-        coalesce(analysis.language, 'und') as language,
-        coalesce(analysis.language_confidence, 0.0) as language_confidence,
-        coalesce(analysis.topic, 'unclassified') as topic,
-        coalesce(analysis.topic_score, 0.0) as topic_score,
-        coalesce(analysis.topics, {{ newsroom.empty_string_list() }}) as topics,
-        coalesce(analysis.topic_terms, {{ newsroom.empty_string_list() }}) as topic_terms
+        {{ newsroom.analysis_columns('analysis', 'analysis') }}
     from titles
     inner join bodies on titles.block_id = bodies.block_id
     left join headings on titles.block_id = headings.block_id
-    left join analysis
-        on analysis.article_id
-        = {{ dbt.hash("titles.file_id || ':' || cast(titles.title_line as " ~ dbt.type_string() ~ ")") }}
+    left join analysis on titles.article_id = analysis.article_id
 )
 
 select * from final

@@ -21,19 +21,14 @@ matches as (
 
 final as (
     select
-        {{ dbt.hash("roles.file_id || ':' || cast(roles.line_no as " ~ dbt.type_string() ~ ")") }} as headline_id,
+        {{ newsroom.line_id('roles.file_id', 'roles.line_no') }} as headline_id,
         roles.file_id,
         roles.line_no,
         roles.role,
         roles.text,
         roles.block_id,
         files.load_date,
-        coalesce(languages.language, 'und') as language,
-        coalesce(languages.language_confidence, 0.0) as language_confidence,
-        coalesce(topics.topic, 'unclassified') as topic,
-        coalesce(topics.topic_score, 0.0) as topic_score,
-        coalesce(topics.topics, {{ newsroom.empty_string_list() }}) as topics,
-        coalesce(topics.topic_terms, {{ newsroom.empty_string_list() }}) as topic_terms,
+        {{ newsroom.analysis_columns('languages', 'topics') }},
         matches.normalized_text,
         matches.duplicate_group_id,
         matches.story_id
