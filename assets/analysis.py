@@ -8,6 +8,7 @@ from the stored per-headline features (cheap next to detection).
 
 import datetime as dt
 import hashlib
+import time
 from collections import defaultdict
 
 import dagster as dg
@@ -17,8 +18,11 @@ from dagster_duckdb import DuckDBResource
 
 from assets import dedup, language, topics
 from assets.normalize import matching_rules, normalize
+from assets.progress import Progress
 from assets.raw_store import transaction
-from orchestration.settings import DBT_PROJECT_DIR, WRITER_POOL
+from orchestration.metadata import column_schema, table_metadata
+from orchestration.project import source_column_descriptions
+from orchestration.settings import DBT_PROJECT_DIR, PIPELINE_OWNER, WRITER_POOL
 
 KEYS = {
     "line_language": "Language of every headline, title, heading and paragraph line (lingua + file tie-breaker).",
@@ -39,6 +43,11 @@ create table if not exists intermediate.headline_topics (
 create table if not exists intermediate.article_topics (
     article_id varchar, file_id varchar, language varchar, language_confidence double, language_method varchar,
     topic varchar, topic_score double, topics varchar[], topic_terms varchar[]);
+create table if not exists intermediate.headline_matches (
+    headline_id varchar, file_id varchar, line_no integer, normalized_text varchar,
+    duplicate_group_id varchar, story_id varchar);
+create table if not exists intermediate.headline_pairs (
+    headline_id_a varchar, headline_id_b varchar, relation varchar, score double, rule varchar);
 """
 
 
@@ -202,8 +211,15 @@ def match_all(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFram
             ["intermediate", name],
             group_name="intermediate",
             kinds={"python", "duckdb", "polars"},
+            owners=[PIPELINE_OWNER],
             description=description,
             deps=[["intermediate", "int_line_roles"], ["intermediate", "int_paragraphs"]],
+            metadata={
+                "dagster/column_schema": column_schema(
+                    DDL, f"intermediate.{name}", source_column_descriptions("analysis", name)
+                ),
+                "dagster/table_name": f"intermediate.{name}",
+            },
         )
         for name, description in KEYS.items()
     ],
@@ -216,36 +232,28 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         con.execute(DDL)
         todo = _files_to_analyse(con, version)
         context.log.info(f"analysing {len(todo)} new or re-ruled files (version {version})")
-        for done, file_id in enumerate(todo, start=1):
+        progress, last_log = Progress("files", len(todo)), time.monotonic()
+        for file_id in todo:
             store_file(con, file_id, analyse_file(con, file_id), version)
-            if done % 50 == 0 or done == len(todo):
-                context.log.info(f"analysed {done}/{len(todo)} files")
+            progress.advance()
+            # a line every 50 files or 10 s, whichever comes first: never silent for long
+            if progress.done % 50 == 0 or progress.done == len(todo) or time.monotonic() - last_log > 10:
+                context.log.info(f"language and topics [{progress.line()}]")
+                last_log = time.monotonic()
+        context.log.info("matching every headline: duplicates and stories")
         matches, pairs = match_all(con)
+        context.log.info(f"matched {matches.height} headlines: {pairs.height} linked pairs")
         with transaction(con):
             for table, frame in (("headline_matches", matches), ("headline_pairs", pairs)):
                 con.register("incoming", frame.to_arrow())
                 con.execute(f"create or replace table intermediate.{table} as select * from incoming")
                 con.unregister("incoming")
-        counts = dict(
-            con.execute(
-                """
-                select 'line_language', count(*) from intermediate.line_language union all
-                select 'headline_topics', count(*) from intermediate.headline_topics union all
-                select 'article_topics', count(*) from intermediate.article_topics union all
-                select 'headline_matches', count(*) from intermediate.headline_matches union all
-                select 'headline_pairs', count(*) from intermediate.headline_pairs
-                """
-            ).fetchall()
-        )
+        tables = {name: table_metadata(con, f"intermediate.{name}") for name in KEYS}
         relations = defaultdict(int)
         for relation in pairs["relation"].to_list():
             relations[relation] += 1
     for name in KEYS:
-        metadata = {
-            "dagster/row_count": counts[name],
-            "analysis_version": version,
-            "files_analysed": len(todo),
-        }
+        metadata = {**tables[name], "analysis_version": version, "files_analysed": len(todo)}
         if name == "headline_pairs":
             metadata |= {"duplicate_pairs": relations["duplicate"], "story_pairs": relations["story"]}
         yield dg.MaterializeResult(asset_key=["intermediate", name], metadata=metadata)

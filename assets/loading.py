@@ -3,9 +3,12 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.raw_store import load_raw_dir
+from assets.progress import Progress
+from assets.raw_store import DDL, FileOutcome, load_raw_dir
+from orchestration.metadata import column_schema, markdown_table, table_metadata
+from orchestration.project import source_column_descriptions
 from orchestration.resources import NewsroomPaths
-from orchestration.settings import WRITER_POOL
+from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
 RAW_FILES = dg.AssetKey(["raw", "files"])
 RAW_LINES = dg.AssetKey(["raw", "lines"])
@@ -13,80 +16,100 @@ RAW_FILE_PATHS = dg.AssetKey(["raw", "file_paths"])
 RAW_REJECTED_PATHS = dg.AssetKey(["raw", "rejected_paths"])
 
 
+def _spec(key: dg.AssetKey, description: str, kinds: set[str]) -> dg.AssetSpec:
+    table = key.path[1]
+    return dg.AssetSpec(
+        key,
+        group_name="raw",
+        kinds=kinds,
+        owners=[PIPELINE_OWNER],
+        description=description,
+        metadata={
+            "dagster/column_schema": column_schema(
+                DDL, f"raw.{table}", source_column_descriptions("raw", table)
+            ),
+            "dagster/table_name": f"raw.{table}",
+        },
+    )
+
+
+def _listing(columns: list[str], rows: list[tuple], limit: int = 100) -> str:
+    """A markdown table of at most `limit` rows (the full list is in raw.files / raw.rejected_paths)."""
+    if not rows:
+        return "none"
+    more = f"\n\n… and {len(rows) - limit} more" if len(rows) > limit else ""
+    return markdown_table(columns, rows[:limit]) + more
+
+
 @dg.multi_asset(
     name="raw_files_and_lines",
     specs=[
-        dg.AssetSpec(
+        _spec(
             RAW_FILES,
-            group_name="raw",
-            kinds={"python", "duckdb", "polars"},
-            description=(
-                "One row per distinct file content (sha256) found under the raw dir: path, size, "
-                "encoding, line count, status (loaded / empty / rejected) and the reason."
-            ),
+            "One row per distinct file content (sha256) found under the raw dir: path, size, "
+            "encoding, line count, status (loaded / empty / rejected) and the reason.",
+            {"python", "duckdb", "polars"},
         ),
-        dg.AssetSpec(
+        _spec(
             RAW_LINES,
-            group_name="raw",
-            kinds={"python", "duckdb", "polars"},
-            description="Every line of every loaded file: file_id, 1-based line_no, decoded text.",
+            "Every line of every loaded file: file_id, 1-based line_no, decoded text.",
+            {"python", "duckdb", "polars"},
         ),
-        dg.AssetSpec(
+        _spec(
             RAW_FILE_PATHS,
-            group_name="raw",
-            kinds={"python", "duckdb"},
-            description=(
-                "Every path a content was seen at: duplicates under other names, and older versions of "
-                "changed files (superseded_at set) — nothing is deleted."
-            ),
+            "Every path a content was seen at: duplicates under other names, and older versions of "
+            "changed files (superseded_at set) — nothing is deleted.",
+            {"python", "duckdb"},
         ),
-        dg.AssetSpec(
+        _spec(
             RAW_REJECTED_PATHS,
-            group_name="raw",
-            kinds={"python", "duckdb"},
-            description="Paths that were not read at all (symlink out of the raw dir, unreadable), with the reason.",
+            "Paths that were not read at all (symlink out of the raw dir, unreadable), with the reason.",
+            {"python", "duckdb"},
         ),
     ],
     pool=WRITER_POOL,
 )
 def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: DuckDBResource, paths: NewsroomPaths):
     """Load files not seen before; a file already loaded (same sha256) is skipped, so reruns add nothing."""
+
+    def on_file(outcome: FileOutcome, progress: Progress) -> None:
+        # One line per file as it is committed: the run log (and `make run`) shows files, bytes, rate.
+        what = f"{outcome.status} {outcome.path}"
+        if outcome.status in ("loaded", "empty"):
+            what += f": {outcome.line_count} lines"
+        elif outcome.reason:
+            what += f": {outcome.reason}"
+        log = context.log.warning if outcome.status in ("rejected", "unreadable") else context.log.info
+        log(f"[{progress.line()}] {what}")
+
     with duckdb.get_connection() as con:
-        report = load_raw_dir(con, paths.raw_path)
-        files_total, lines_total, paths_total, rejected_total = con.execute(
-            "select (select count(*) from raw.files), (select count(*) from raw.lines), "
-            "(select count(*) from raw.file_paths), (select count(*) from raw.rejected_paths)"
-        ).fetchall()[0]
-    for outcome in report.outcomes:
-        if outcome.status == "unreadable":
-            context.log.warning(f"not read {outcome.path}: {outcome.reason}")
-        elif outcome.status == "rejected":
-            context.log.warning(f"rejected {outcome.path}: {outcome.reason}")
-        elif outcome.status in ("loaded", "empty"):
-            context.log.info(f"{outcome.status} {outcome.path}: {outcome.line_count} lines")
+        report = load_raw_dir(con, paths.raw_path, on_file=on_file)
+        tables = {key: table_metadata(con, ".".join(key.path)) for key in context.selected_asset_keys}
     rejected = [o for o in report.outcomes if o.status in ("rejected", "unreadable")]
-    rejected_md = "\n".join(f"| {o.path} | {o.reason} |" for o in rejected)
+    loaded = [o for o in report.outcomes if o.status in ("loaded", "empty")]
     yield dg.MaterializeResult(
         asset_key=RAW_FILES,
         metadata={
+            **tables[RAW_FILES],
             "files_seen": len(report.outcomes),
             "files_loaded": report.count("loaded"),
             "files_empty": report.count("empty"),
             "files_rejected": len(rejected),
             "files_already_loaded": report.count("already_loaded"),
             "paths_not_read": report.count("unreadable"),
-            "dagster/row_count": files_total,
+            "loaded_this_run": dg.MetadataValue.md(
+                _listing(["path", "status", "lines"], [(o.path, o.status, o.line_count) for o in loaded])
+            ),
             "rejected": dg.MetadataValue.md(
-                "| path | reason |\n|---|---|\n" + rejected_md if rejected else "none"
+                _listing(["path", "reason"], [(o.path, o.reason) for o in rejected])
             ),
         },
     )
     yield dg.MaterializeResult(
-        asset_key=RAW_LINES,
-        metadata={"lines_added": report.new_lines, "dagster/row_count": lines_total},
+        asset_key=RAW_LINES, metadata={**tables[RAW_LINES], "lines_added": report.new_lines}
     )
-    yield dg.MaterializeResult(asset_key=RAW_FILE_PATHS, metadata={"dagster/row_count": paths_total})
+    yield dg.MaterializeResult(asset_key=RAW_FILE_PATHS, metadata=tables[RAW_FILE_PATHS])
     yield dg.MaterializeResult(
         asset_key=RAW_REJECTED_PATHS,
-        metadata={"paths_not_read": report.count("unreadable"), "dagster/row_count": rejected_total},
+        metadata={**tables[RAW_REJECTED_PATHS], "paths_not_read": report.count("unreadable")},
     )

@@ -20,7 +20,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.quality_report import MARTS
 from orchestration.resources import NewsroomPaths
-from orchestration.settings import WRITER_POOL
+from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
 
@@ -64,6 +64,7 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
     key=["quality", "analytics_copy"],
     group_name="quality",
     kinds={"python", "duckdb"},
+    owners=[PIPELINE_OWNER, ANALYTICS_OWNER],
     deps=[dg.AssetKey(["marts", name]) for name in MARTS] + [dg.AssetKey(["quality", "report"])],
     pool=WRITER_POOL,
     description=(

@@ -18,7 +18,7 @@ from dagster_duckdb import DuckDBResource
 from assets.raw_store import transaction
 from orchestration.gx_suites import ExpectationOutcome
 from orchestration.resources import NewsroomPaths
-from orchestration.settings import WRITER_POOL
+from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
 RESULTS_DDL = """
 create schema if not exists quality;
@@ -217,7 +217,8 @@ def _render_run(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, started
 @dg.asset(
     key=["quality", "report"],
     group_name="quality",
-    kinds={"python", "duckdb", "html"},
+    kinds={"python", "duckdb", "html", "great_expectations"},
+    owners=[PIPELINE_OWNER],
     deps=[dg.AssetKey(["marts", name]) for name in MARTS],
     pool=WRITER_POOL,
     description=(
@@ -235,6 +236,7 @@ def quality_report(duckdb: DuckDBResource, paths: NewsroomPaths) -> dg.Materiali
     return dg.MaterializeResult(
         metadata={
             "report": dg.MetadataValue.path(str(index)),
+            "report_url": dg.MetadataValue.url(index.resolve().as_uri()),
             "runs_in_history": runs,
             "expectations_evaluated": total,
             "pass_rate": passed / total if total else None,

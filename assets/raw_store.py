@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from assets.decoding import UndecodableError, decode_bytes, sha256_hex, split_lines
+from assets.progress import Progress
 
 DDL = """
 create schema if not exists raw;
@@ -206,16 +207,32 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, rel_path: str) -> File
     return outcome
 
 
-def load_raw_dir(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> LoadReport:
-    """Load every new file under raw_dir; files already loaded (same sha256) cost one hash each."""
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def load_raw_dir(
+    con: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    on_file: Callable[[FileOutcome, Progress], None] | None = None,
+) -> LoadReport:
+    """Load every new file under raw_dir; files already loaded (same sha256) cost one hash each.
+    `on_file` hears of each file as soon as it is committed, with files, bytes and rate so far."""
     ensure_schema(con)
     report = LoadReport()
     if not raw_dir.is_dir():
         return report
-    for path, reason in iter_raw_paths(raw_dir):
+    paths = list(iter_raw_paths(raw_dir))
+    sizes = [0 if reason else _size(path) for path, reason in paths]
+    progress = Progress("files", len(paths), total_bytes=sum(sizes))
+    for (path, reason), size in zip(paths, sizes, strict=True):
         rel_path = path.relative_to(raw_dir).as_posix()
-        if reason:
-            report.outcomes.append(record_rejected_path(con, rel_path, reason))
-        else:
-            report.outcomes.append(load_file(con, path, rel_path))
+        outcome = record_rejected_path(con, rel_path, reason) if reason else load_file(con, path, rel_path)
+        report.outcomes.append(outcome)
+        progress.advance(size=size)
+        if on_file is not None:
+            on_file(outcome, progress)
     return report

@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.quality_report import record_results, render_report
 from orchestration.gx_suites import ExpectationOutcome, run_suite, suite_path, suite_tables
+from orchestration.metadata import markdown_table
 from orchestration.resources import NewsroomPaths
 from orchestration.settings import WRITER_POOL
 
@@ -27,18 +28,27 @@ def check_name(stage: str) -> str:
     return f"ge_{stage}_suite"
 
 
-def _failures_md(outcomes: list[ExpectationOutcome]) -> str:
-    rows = [
-        f"| `{o.expectation}` | {o.description} | `{o.observed_value}` | {o.unexpected_count or ''} "
-        f"| `{str(o.examples[:3])[:200]}` |"
-        for o in outcomes
-        if not o.success
-    ]
-    if not rows:
-        return "all expectations passed"
+def _outcome_row(o: ExpectationOutcome) -> tuple[str, ...]:
+    column = o.kwargs.get("column") or ", ".join(o.kwargs.get("column_list") or []) or ""
+    examples = str(o.examples[:3]) if o.examples else ""
     return (
-        "| expectation | why it matters | observed | unexpected | examples |\n|---|---|---|---|---|\n"
-        + "\n".join(rows)
+        "✅ pass" if o.success else "❌ FAIL",
+        o.expectation,
+        column,
+        o.description,
+        "" if o.observed_value is None else str(o.observed_value),
+        "" if o.unexpected_count is None else str(o.unexpected_count),
+        o.error or examples,
+    )
+
+
+def outcomes_md(outcomes: list[ExpectationOutcome]) -> str:
+    """Every expectation of one table: outcome, observed value, failing examples (failures first)."""
+    ordered = sorted(outcomes, key=lambda o: o.success)
+    return markdown_table(
+        ["outcome", "expectation", "column", "why it matters", "observed", "unexpected", "examples / error"],
+        [_outcome_row(o) for o in ordered],
+        max_chars=200,
     )
 
 
@@ -73,6 +83,7 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
             record_results(con, context.run.run_id, outcomes)
             index = render_report(con, paths.report_path)
         run_page = paths.report_path / "runs" / f"{context.run.run_id}.html"
+        page = run_page if run_page.exists() else index
         for table in to_run:
             mine = [o for o in outcomes if o.table == table]
             failed = [o for o in mine if not o.success]
@@ -88,8 +99,9 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
                 metadata={
                     "expectations": len(mine),
                     "failed": len(failed),
-                    "failures": dg.MetadataValue.md(_failures_md(mine)),
-                    "report": dg.MetadataValue.path(str(run_page if run_page.exists() else index)),
+                    "outcomes": dg.MetadataValue.md(outcomes_md(mine)),
+                    "report": dg.MetadataValue.path(str(page)),
+                    "report_url": dg.MetadataValue.url(page.resolve().as_uri()),
                 },
             )
 

@@ -5,7 +5,7 @@ are separate definitions: a failing staging gate stops the intermediate step, an
 """
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,12 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from orchestration.metadata import table_metadata, topic_coverage_md
 from orchestration.project import dbt_project
-from orchestration.settings import WRITER_POOL
+from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 LAYERS = ("staging", "intermediate", "marts")
+TOPIC_COUNTS = dg.AssetKey(["marts", "topic_counts"])
 
 
 class NewsroomDbtTranslator(DagsterDbtTranslator):
@@ -32,8 +34,32 @@ class NewsroomDbtTranslator(DagsterDbtTranslator):
             return dbt_resource_props["schema"]
         return super().get_group_name(dbt_resource_props)
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """Marts are read by analysts, so they answer for them too; the pipeline team owns the rest."""
+        if dbt_resource_props.get("schema") == "marts":
+            return [PIPELINE_OWNER, ANALYTICS_OWNER]
+        return [PIPELINE_OWNER]
+
 
 TRANSLATOR = NewsroomDbtTranslator()
+
+
+def _with_table_metadata(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, events: list[Any]
+) -> Iterator[Any]:
+    """Add row count and preview (and the topic coverage chart) to each built model's output.
+
+    Done after dbt has exited: DuckDB lets one process write the file, and dbt holds it while it runs.
+    """
+    with duckdb.get_connection() as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                extra = table_metadata(con, ".".join(key.path))
+                if key == TOPIC_COUNTS:
+                    extra["topic_coverage"] = dg.MetadataValue.md(topic_coverage_md(con))
+                event = event.with_metadata({**event.metadata, **extra})
+            yield event
 
 
 def _run_dbt(
@@ -42,7 +68,14 @@ def _run_dbt(
     # profiles.yml reads the warehouse path from the environment of the dbt process.
     os.environ["NEWSROOM_WAREHOUSE"] = str(Path(duckdb.database).resolve())
     target = Path(dbt_project().target_path) / "dagster" / layer
-    yield from dbt.cli(["build"], context=context, target_path=target).stream()
+    events: list[Any] = []
+    try:
+        # dbt's log lines reach the run log as they happen; outputs are held until dbt exits
+        events.extend(dbt.cli(["build"], context=context, target_path=target).stream())
+    except Exception:
+        yield from _with_table_metadata(context, duckdb, events)  # what did build is still recorded
+        raise
+    yield from _with_table_metadata(context, duckdb, events)
 
 
 def build_layer(layer: str, select: str, description: str) -> dg.AssetsDefinition:

@@ -60,3 +60,16 @@ def dbt_project() -> DbtProject:
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     ensure_manifest(project)
     return project
+
+
+@cache
+def source_column_descriptions(source: str, table: str) -> dict[str, str]:
+    """Column descriptions of a dbt source table (`__sources.yml`): the one place tables written by
+    Python assets are documented, shown both in dbt docs and in the Dagster UI."""
+    import json
+
+    manifest = json.loads(Path(dbt_project().manifest_path).read_text())
+    node = manifest["sources"].get(f"source.newsroom.{source}.{table}")
+    if node is None:
+        raise KeyError(f"no dbt source {source}.{table}")
+    return {name: column.get("description", "") for name, column in node["columns"].items()}

@@ -45,3 +45,8 @@ class Settings:
             report_dir=_resolve(os.environ.get("NEWSROOM_REPORT_DIR", "data/quality_report")),
             analytics=_resolve(analytics) if analytics else None,
         )
+
+
+#: Who answers for which assets (shown as owners in the Dagster UI).
+PIPELINE_OWNER = "team:data-engineering"
+ANALYTICS_OWNER = "team:analytics"

@@ -79,6 +79,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(settings, result, instance)
 
 
+#: A headline list whose second item is a single character: read as a headline, and the marts gate
+#: (headline length 3..300) must refuse it.
+IMPLAUSIBLE_HEADLINES = "-\nMarkets rally as inflation cools\n-\nx\n-\nFloods hit northern Italy\n"
+
+
+@pytest.fixture(scope="session")
+def failed_marts_gate(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A run whose marts gate fails (one implausible headline beside the sample files)."""
+    settings = make_settings(tmp_path_factory.mktemp("failed"))
+    copy_sample(settings.raw_dir)
+    (settings.raw_dir / "odd.txt").write_text(IMPLAUSIBLE_HEADLINES, encoding="utf-8")
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_pipeline(settings, instance)
+    return Built(settings, result, instance)
+
+
 @pytest.fixture
 def fresh(tmp_path: Path) -> Callable[..., Settings]:
     """Settings for an empty warehouse in tmp_path; call with sample=True to copy the sample files."""

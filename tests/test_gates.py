@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -48,19 +50,39 @@ def test_corrupted_raw_table_fails_raw_gate_and_stops_dbt(tmp_path) -> None:
     assert "No line lost" in page and "fail" in page
 
 
-def test_implausible_headline_fails_marts_gate_and_stops_report(tmp_path) -> None:
-    settings = make_settings(tmp_path)
-    # A headline list whose second item is a single character: parsed as a headline, and the
-    # marts gate (headline length 3..300) must refuse it.
-    (settings.raw_dir / "odd.txt").write_text(
-        "-\nMarkets rally as inflation cools\n-\nx\n-\nFloods hit northern Italy\n", encoding="utf-8"
-    )
-    result = run_pipeline(settings)
+def test_implausible_headline_fails_marts_gate_and_stops_report(failed_marts_gate: Built) -> None:
+    result, settings = failed_marts_gate.result, failed_marts_gate.settings
     assert ("marts/headlines", "ge_marts_suite") in _failed_checks(result)
     built = _materialized(result)
     assert "marts/headlines" in built
     assert "quality/report" not in built
+    assert "quality/analytics_copy" not in built
     assert (settings.report_dir / "index.html").exists()  # the gate itself rendered the report
+
+
+def test_check_metadata_shows_every_expectation_and_the_report_page(failed_marts_gate: Built) -> None:
+    """What the UI's check view shows: each expectation's outcome and observed value, and the page."""
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in failed_marts_gate.result.get_asset_check_evaluations()
+    }
+    failed = evaluations[("marts/headlines", "ge_marts_suite")]
+    table = failed.metadata["outcomes"].value
+    rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
+    recorded = failed_marts_gate.query(
+        "select count(*), count(*) filter (where not success) from quality.validation_results "
+        "where run_id = ? and table_name = 'marts.headlines'",
+        [failed_marts_gate.result.run_id],
+    )[0]
+    assert len(rows) == recorded[0] == failed.metadata["expectations"].value
+    assert failed.metadata["failed"].value == recorded[1] >= 1
+    assert rows[0].startswith("| ❌ FAIL | expect_column_value_lengths_to_be_between | text |")
+    assert "'x'" in rows[0] or "x" in rows[0].split("|")[-2]  # the failing example
+    page = Path(failed.metadata["report"].value)
+    assert page == failed_marts_gate.settings.report_dir / "runs" / f"{failed_marts_gate.result.run_id}.html"
+    assert page.exists() and failed.metadata["report_url"].value == page.resolve().as_uri()
+    passed = evaluations[("marts/articles", "ge_marts_suite")]
+    assert passed.passed and "❌" not in passed.metadata["outcomes"].value
 
 
 @pytest.mark.parametrize(
