@@ -57,7 +57,9 @@ def undocumented(out_dir: Path) -> list[str]:
             continue
         if not node.get("description", "").strip():
             missing.append(unique_id)
-        documented = {name.lower() for name, col in node["columns"].items() if col.get("description", "").strip()}
+        documented = {
+            name.lower() for name, col in node["columns"].items() if col.get("description", "").strip()
+        }
         real = catalog["nodes"].get(unique_id, {}).get("columns", {})
         missing += [f"{unique_id}.{name}" for name in real if name.lower() not in documented]
     return missing
@@ -65,7 +67,9 @@ def undocumented(out_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.docs", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+    )
     args = parser.parse_args(argv)
     try:
         page = generate_docs(Settings.from_env().warehouse, args.out)
