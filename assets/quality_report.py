@@ -187,24 +187,34 @@ def _render_run(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, started
         [run_id],
     ).fetchall()
     sections: dict[str, list[str]] = {}
+    failures: list[str] = []
     for stage, table, exp, desc, kwargs, success, observed, unexpected, examples, error in results:
         cls = "pass" if success else "fail"
         detail = "" if success or examples in (None, "[]") else f"<pre>{html.escape(examples)}</pre>"
         if error:
             detail += f"<pre>{html.escape(error)}</pre>"
-        sections.setdefault(f"{stage} — {table}", []).append(
+        row = (
             f"<tr class='{'' if success else 'failrow'}'><td class='{cls}'>{cls}</td>"
             f"<td><code>{html.escape(exp)}</code><br><span class='muted'>{html.escape(desc or '')}</span></td>"
             f"<td><code class='args'>{html.escape(kwargs or '')}</code></td><td><code>{html.escape(observed or '')}</code></td>"
             f"<td>{'' if unexpected is None else unexpected}</td><td>{detail}</td></tr>"
         )
-    failed = sum(1 for r in results if not r[5])
+        sections.setdefault(f"{stage} — {table}", []).append(row)
+        if not success:  # failures also head the page, with their gate and table, so none is missed
+            failures.append(
+                row.replace(
+                    "<td><code>", f"<td><b>{html.escape(stage)} — {html.escape(table)}</b><br><code>", 1
+                )
+            )
+    failed = len(failures)
     body = (
         "<p><a href='../index.html'>← all runs</a></p>"
         f"<h1>Run <code>{html.escape(run_id)}</code></h1>"
         f"<p class='muted'>{started:%Y-%m-%d %H:%M:%S} UTC · {len(results) - failed} passed · "
         f"<span class='{'fail' if failed else 'pass'}'>{failed} failed</span></p>"
     )
+    if failures:
+        sections = {"Failures": failures, **sections}
     for title, rows in sections.items():
         body += (
             f"<h3>{html.escape(title)}</h3><table><thead><tr><th>status</th><th>expectation</th>"
