@@ -10,14 +10,18 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help install run test eval ui dev sql lint format manifest clean
+.PHONY: help install browser run test eval ui dev sql docs lint format manifest clean
+
+# Browser tests drive Debian's chromium through Playwright (never Playwright's own download).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run    install, materialize every asset on data/raw, print a summary"
 	@echo "make test   install, run the test suite"
 	@echo "make eval   language, topic, duplicate and story accuracy -> docs/evaluation.md"
 	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000"
-	@echo "make sql    read-only SQL shell on the warehouse"
+	@echo "make sql    read-only SQL shell on the analyst copy (docs/queries.sql has queries to try)"
+	@echo "make docs   dbt docs for every model and column -> data/dbt_docs/static_index.html"
 	@echo "make lint   ruff check and format check"
 
 $(STAMP): requirements.lock
@@ -40,7 +44,13 @@ manifest: install
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.cli run
 
-test: install
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests (apt, about 300 MB)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 eval: install
@@ -51,6 +61,9 @@ ui dev: install $(DAGSTER_HOME)/dagster.yaml manifest
 
 sql: install
 	$(BIN)/python -m orchestration.sql
+
+docs: install manifest
+	$(BIN)/python -m orchestration.docs
 
 lint: install
 	$(BIN)/ruff check .

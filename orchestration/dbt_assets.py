@@ -56,9 +56,9 @@ def _with_table_metadata(
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
                 extra = table_metadata(con, ".".join(key.path))
-                if key == TOPIC_COUNTS:
-                    extra["topic_coverage"] = dg.MetadataValue.md(topic_coverage_md(con))
-                event = event.with_metadata({**event.metadata, **extra})
+                if key == TOPIC_COUNTS:  # first, so an editor sees it at the top of the event
+                    extra = {"topic_coverage": dg.MetadataValue.md(topic_coverage_md(con)), **extra}
+                event = event.with_metadata({**extra, **event.metadata})
             yield event
 
 
