@@ -69,3 +69,51 @@ def test_sql_shell_is_read_only(built: Built, capsys: pytest.CaptureFixture[str]
     assert sql.main([str(built.settings.warehouse), "-c", "delete from marts.headlines"]) == 1
     assert "read-only" in capsys.readouterr().err
     assert built.query("select count(*) from marts.headlines") == [(63,)]
+
+
+def test_large_ingest_shows_progress_per_file(tmp_path) -> None:
+    """A 30-file ingest from the command line: one progress line per file as it is committed (files,
+    bytes, rate, time left), and progress from the text analysis; never a silent stretch."""
+    import csv
+
+    with open(PROJECT_ROOT / "tests/data/topic_headlines.csv", newline="", encoding="utf-8") as handle:
+        headlines = [row["text"] for row in csv.DictReader(handle)]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for n in range(30):
+        chunk = headlines[n * 10 : n * 10 + 10]
+        (raw / f"desk_{n:02d}.txt").write_text("\n-\n".join(chunk) + "\n", encoding="utf-8")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "orchestration/instance/dagster.yaml").read_text())
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "NEWSROOM_RAW_DIR": str(raw),
+        "NEWSROOM_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "NEWSROOM_REPORT_DIR": str(tmp_path / "report"),
+        "NEWSROOM_ANALYTICS": str(tmp_path / "analytics.duckdb"),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    log = out.stdout + out.stderr
+    total = sum(p.stat().st_size for p in raw.iterdir())
+    progress = re.findall(
+        r"\[(\d+)/30 files \(([\d.]+)%\) · ([\d.]+ [KMG]?B) of ([\d.]+ [KMG]?B) · [\d.]+ [KMG]?B/s · [\d.]+ files/s"
+        r"(?: · \d+:\d\d left)?\] loaded (desk_\d\d\.txt): \d+ lines",
+        log,
+    )
+    assert [int(p[0]) for p in progress] == list(range(1, 31))  # every file, in order, as it lands
+    assert [p[4] for p in progress] == [f"desk_{n:02d}.txt" for n in range(30)]
+    assert progress[-1][1] == "100.0" and progress[-1][2] == progress[-1][3]
+    assert progress[-1][3] == f"{total / 1024:.1f} KB"
+    assert "language and topics [30/30 files (100.0%)" in log
+    assert re.search(r"matched 300 headlines: \d+ linked pairs", log)
