@@ -4,17 +4,17 @@ A blocking check stops only what runs in a *different* step, so staging, interme
 are separate definitions: a failing staging gate stops the intermediate step, and so on.
 """
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from orchestration.dbt_runner import run_dbt
 from orchestration.metadata import table_metadata, topic_coverage_md
-from orchestration.project import dbt_project
+from orchestration.project import dbt_project, manifest_json
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -44,38 +44,67 @@ class NewsroomDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = NewsroomDbtTranslator()
 
 
-def _with_table_metadata(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, events: list[Any]
-) -> Iterator[Any]:
-    """Add row count and preview (and the topic coverage chart) to each built model's output.
-
-    Done after dbt has exited: DuckDB lets one process write the file, and dbt holds it while it runs.
-    """
-    with duckdb.get_connection() as con:
-        for event in events:
-            if isinstance(event, dg.Output):
-                key = context.asset_key_for_output(event.output_name)
-                extra = table_metadata(con, ".".join(key.path))
-                if key == TOPIC_COUNTS:  # first, so an editor sees it at the top of the event
-                    extra = {"topic_coverage": dg.MetadataValue.md(topic_coverage_md(con)), **extra}
-                event = event.with_metadata({**extra, **event.metadata})
-            yield event
+def _node_keys() -> dict[str, dg.AssetKey]:
+    """unique_id -> asset key of every model and seed in the manifest."""
+    manifest = manifest_json()
+    return {
+        unique_id: TRANSLATOR.get_asset_key(node)
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed")
+    }
 
 
-def _run_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource, layer: str
-) -> Iterator[Any]:
-    # profiles.yml reads the warehouse path from the environment of the dbt process.
-    os.environ["NEWSROOM_WAREHOUSE"] = str(Path(duckdb.database).resolve())
+def _selection(context: dg.AssetExecutionContext, layer_select: str, keys: dict[str, dg.AssetKey]) -> str:
+    """The layer's own selection, or the chosen models by name when the UI materializes a subset."""
+    if set(context.selected_asset_keys) == set(context.assets_def.keys):
+        return layer_select
+    chosen = set(context.selected_asset_keys)
+    return " ".join(sorted(uid.split(".")[-1] for uid, key in keys.items() if key in chosen))
+
+
+def _run_layer(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, layer: str, layer_select: str
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    keys = _node_keys()
     target = Path(dbt_project().target_path) / "dagster" / layer
-    events: list[Any] = []
-    try:
-        # dbt's log lines reach the run log as they happen; outputs are held until dbt exits
-        events.extend(dbt.cli(["build"], context=context, target_path=target).stream())
-    except Exception:
-        yield from _with_table_metadata(context, duckdb, events)  # what did build is still recorded
-        raise
-    yield from _with_table_metadata(context, duckdb, events)
+    run = run_dbt(
+        ["build", "--select", _selection(context, layer_select, keys)],
+        dbt_project(),
+        Path(duckdb.database),
+        target,
+        on_log=context.log.info,  # each model and test as it finishes: the run log is never silent
+    )
+    checks = set(context.selected_asset_check_keys)
+    with duckdb.get_connection() as con:
+        for result in run.results:
+            if result.resource_type in ("model", "seed") and result.status == "success":
+                key = keys[result.unique_id]
+                if key not in context.selected_asset_keys:
+                    continue
+                metadata = table_metadata(con, ".".join(key.path))
+                if key == TOPIC_COUNTS:  # first, so an editor sees it at the top of the event
+                    metadata = {"topic_coverage": dg.MetadataValue.md(topic_coverage_md(con)), **metadata}
+                metadata |= {"unique_id": result.unique_id, "dbt_seconds": round(result.seconds, 3)}
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            elif result.resource_type == "test" and result.attached_node in keys:
+                check = dg.AssetCheckKey(keys[result.attached_node], result.name)
+                if check not in checks:
+                    continue
+                yield dg.AssetCheckResult(
+                    asset_key=check.asset_key,
+                    check_name=check.name,
+                    passed=result.status == "pass",
+                    severity=dg.AssetCheckSeverity.WARN
+                    if result.status == "warn"
+                    else dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "status": result.status,
+                        "failures": result.failures or 0,
+                        "unique_id": result.unique_id,
+                    },
+                )
+    if not run.success:
+        raise dg.Failure(description=f"dbt build of the {layer} layer failed: {run.error}")
 
 
 def build_layer(layer: str, select: str, description: str) -> dg.AssetsDefinition:
@@ -89,8 +118,8 @@ def build_layer(layer: str, select: str, description: str) -> dg.AssetsDefinitio
         dagster_dbt_translator=TRANSLATOR,
         pool=WRITER_POOL,
     )
-    def _layer(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-        yield from _run_dbt(context, dbt, duckdb, layer)
+    def _layer(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        yield from _run_layer(context, duckdb, layer, select)
 
     _layer.__doc__ = description
     return _layer

@@ -63,12 +63,18 @@ def dbt_project() -> DbtProject:
 
 
 @cache
+def manifest_json() -> dict:
+    """The manifest as parsed JSON (read once per process)."""
+    import json
+
+    return json.loads(Path(dbt_project().manifest_path).read_text())
+
+
+@cache
 def source_column_descriptions(source: str, table: str) -> dict[str, str]:
     """Column descriptions of a dbt source table (`__sources.yml`): the one place tables written by
     Python assets are documented, shown both in dbt docs and in the Dagster UI."""
-    import json
-
-    manifest = json.loads(Path(dbt_project().manifest_path).read_text())
+    manifest = manifest_json()
     node = manifest["sources"].get(f"source.newsroom.{source}.{table}")
     if node is None:
         raise KeyError(f"no dbt source {source}.{table}")

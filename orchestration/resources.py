@@ -1,15 +1,14 @@
-"""Resources: the DuckDB warehouse, dbt, and where raw files and the quality report live."""
+"""Resources: the DuckDB warehouse, and where raw files, the quality report and the analyst copy live.
+
+dbt needs no resource: it runs in-process (orchestration/dbt_runner.py) against the DuckDB file."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from orchestration.project import dbt_project
 from orchestration.settings import Settings
 
 
@@ -38,10 +37,6 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
         "duckdb": DuckDBResource(database=str(settings.warehouse)),
-        # The dbt of this interpreter's environment, found even when .venv/bin is not on PATH.
-        "dbt": DbtCliResource(
-            project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt")
-        ),
         "paths": NewsroomPaths(
             raw_dir=str(settings.raw_dir),
             report_dir=str(settings.report_dir),

@@ -1,0 +1,136 @@
+"""dbt run inside the Dagster process (dbt's `dbtRunner`), not as one `dbt` process per layer.
+
+A `dbt` process spends 5–7 s before its first model: interpreter start, imports, `dbt --version`
+(asked by dagster-dbt), reading the manifest. In-process, the manifest is parsed once per Dagster
+process and handed to every invocation, so a layer costs only its SQL. dbt keeps global state, so
+invocations are serialised by a lock (they are serialised anyway: one DuckDB writer).
+
+Results come from dbt's own result objects, not from parsing its log output.
+"""
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dagster_dbt import DbtProject
+
+_LOCK = threading.Lock()
+_MANIFESTS: dict[tuple[str, float], Any] = {}
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One dbt node's outcome: a model or seed built, or a test run."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str  # success | error | skipped | pass | fail | warn
+    message: str | None
+    failures: int | None
+    seconds: float
+    attached_node: str | None
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    success: bool
+    results: list[NodeResult]
+    error: str | None
+
+
+def _base_args(project: DbtProject, target_path: Path) -> list[str]:
+    return [
+        "--project-dir",
+        str(project.project_dir),
+        "--profiles-dir",
+        str(project.profiles_dir),
+        "--target-path",
+        str(target_path),
+    ]
+
+
+def _manifest(project: DbtProject) -> Any:
+    """The parsed dbt Manifest object, parsed once per process and per manifest file version."""
+    from dbt.cli.main import dbtRunner
+
+    path = Path(project.manifest_path)
+    key = (str(path), path.stat().st_mtime)
+    if key not in _MANIFESTS:
+        result = dbtRunner().invoke(["--quiet", "parse", *_base_args(project, Path(project.target_path))])
+        if not result.success:
+            raise RuntimeError(f"dbt parse failed: {result.exception}")
+        _MANIFESTS.clear()
+        _MANIFESTS[key] = result.result
+    return _MANIFESTS[key]
+
+
+def _release_duckdb() -> None:
+    """Close dbt's DuckDB connection once dbt is done. dbt-duckdb keeps it open in a process-wide
+    environment; DuckDB refuses any later connection to the file with another configuration
+    (Dagster's resource, a read-only reader) while it is open."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import cleanup_connections
+
+    cleanup_connections()
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None and hasattr(environment, "close"):
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt(
+    command: list[str],
+    project: DbtProject,
+    warehouse: Path,
+    target_path: Path,
+    on_log: Callable[[str], None] | None = None,
+) -> DbtRun:
+    """`dbt <command>` in-process against `warehouse`; `on_log` hears each node as it finishes."""
+    from dbt.cli.main import dbtRunner
+
+    def callback(event: Any) -> None:
+        if on_log is not None and event.info.name in (
+            "LogModelResult",
+            "LogSeedResult",
+            "LogTestResult",
+            "LogSnapshotResult",
+        ):
+            on_log(event.info.msg)
+
+    with _LOCK:
+        os.environ["NEWSROOM_WAREHOUSE"] = str(Path(warehouse).resolve())  # profiles.yml reads it
+        runner = dbtRunner(manifest=_manifest(project), callbacks=[callback])
+        try:
+            outcome = runner.invoke(
+                ["--quiet", "--no-use-colors", *command, *_base_args(project, target_path)]
+            )
+        finally:
+            _release_duckdb()
+    results: list[NodeResult] = []
+    for item in getattr(outcome.result, "results", None) or []:
+        node = item.node
+        results.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=str(node.resource_type),
+                name=node.name,
+                status=str(item.status),
+                message=item.message,
+                failures=item.failures,
+                seconds=float(item.execution_time or 0),
+                attached_node=getattr(node, "attached_node", None),
+            )
+        )
+    error = None
+    if not outcome.success:
+        failed = [
+            f"{r.unique_id}: {r.status} {r.message or ''}".strip()
+            for r in results
+            if r.status in ("error", "fail")
+        ]
+        error = "; ".join(failed) or str(outcome.exception)
+    return DbtRun(outcome.success, results, error)
