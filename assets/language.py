@@ -60,6 +60,11 @@ MIN_LETTERS = 3  # fewer letters than this: `und`
 #: The detector reads at most this much of a text: plenty to tell a language, and lingua's time
 #: grows badly on pathological input (a 1 MB run of one letter took 6 minutes).
 MAX_CHARS = 2000
+#: Texts at least this long (paragraphs, article bodies) go to lingua's low-accuracy mode (trigrams
+#: only): several times faster and, by its authors' measurements, as accurate as the full model on
+#: long text. It reads LONG_TEXT_CHARS at most, still far more than a language needs.
+LONG_TEXT = 200
+LONG_TEXT_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -75,23 +80,52 @@ class Detection:
 
 
 @cache
-def detector() -> LanguageDetector:
+def detector(low_accuracy: bool = False) -> LanguageDetector:
     wanted = {code.upper() for code in LANGUAGES}
     languages = [lang for lang in Language.all() if lang.iso_code_639_1.name in wanted]
-    return LanguageDetectorBuilder.from_languages(*languages).build()
+    builder = LanguageDetectorBuilder.from_languages(*languages)
+    return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
 
 
-def _letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+def _has_letters(text: str) -> bool:
+    """At least MIN_LETTERS letters (stops counting there: paragraphs are long)."""
+    count = 0
+    for ch in text:
+        if ch.isalpha():
+            count += 1
+            if count >= MIN_LETTERS:
+                return True
+    return False
+
+
+def _confidences(texts: list[str]) -> list[list]:
+    """lingua's confidence values per text: long texts with the fast low-accuracy model, short ones
+    (headlines) with the full model, which short text needs (the fast one is confidently wrong on
+    headlines: 92% instead of 100% on the sample). Each distinct text is detected once; both models
+    run on every core."""
+    distinct = list(dict.fromkeys(texts))
+    long = [t for t in distinct if len(t) >= LONG_TEXT]
+    short = [t for t in distinct if len(t) < LONG_TEXT]
+    values: dict[str, list] = {}
+    if long:
+        fast = detector(low_accuracy=True).compute_language_confidence_values_in_parallel(
+            [t[:LONG_TEXT_CHARS] for t in long]
+        )
+        values.update(zip(long, fast, strict=True))
+    if short:
+        values.update(
+            zip(short, detector().compute_language_confidence_values_in_parallel(short), strict=True)
+        )
+    return [values[t] for t in texts]
 
 
 def detect_raw(texts: Sequence[str]) -> list[Detection]:
     """The detector's own answer for each text, before any file-level tie-breaking."""
-    todo = [i for i, t in enumerate(texts) if _letters(t) >= MIN_LETTERS]
+    todo = [i for i, t in enumerate(texts) if _has_letters(t)]
     out = [Detection("und", 0.0, "too_short") for _ in texts]
     if not todo:
         return out
-    values = detector().compute_language_confidence_values_in_parallel([texts[i][:MAX_CHARS] for i in todo])
+    values = _confidences([texts[i][:MAX_CHARS] for i in todo])
     for i, confidences in zip(todo, values, strict=True):
         # every language the file's language could be among (the runner-up included, always)
         top = tuple(
