@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help install browser run test eval ui dev sql docs lint format manifest clean
+.PHONY: help install browser run test bench eval ui dev sql docs lint format manifest clean
 
 # Browser tests drive Debian's chromium through Playwright (never Playwright's own download).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -18,6 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make run    install, materialize every asset on data/raw, print a summary"
 	@echo "make test   install, run the test suite"
+	@echo "make bench  corpus of 10 MB, 100 MB, 1 GB vs DuckDB's own load -> docs/benchmarks.md (BENCH_SIZES=...)"
 	@echo "make eval   language, topic, duplicate and story accuracy -> docs/evaluation.md"
 	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000"
 	@echo "make sql    read-only SQL shell on the analyst copy (docs/queries.sql has queries to try)"
@@ -52,6 +53,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest
+
+BENCH_SIZES ?= 10MB,100MB,1GB
+bench: install $(DAGSTER_HOME)/dagster.yaml manifest
+	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 eval: install
 	$(BIN)/python -m assets.evaluation

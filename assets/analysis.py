@@ -232,7 +232,7 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         con.execute(DDL)
         todo = _files_to_analyse(con, version)
         context.log.info(f"analysing {len(todo)} new or re-ruled files (version {version})")
-        progress, last_log = Progress("files", len(todo)), time.monotonic()
+        progress, last_log, started = Progress("files", len(todo)), time.monotonic(), time.perf_counter()
         for file_id in todo:
             store_file(con, file_id, analyse_file(con, file_id), version)
             progress.advance()
@@ -240,8 +240,11 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             if progress.done % 50 == 0 or progress.done == len(todo) or time.monotonic() - last_log > 10:
                 context.log.info(f"language and topics [{progress.line()}]")
                 last_log = time.monotonic()
+        seconds_language_topics = time.perf_counter() - started
         context.log.info("matching every headline: duplicates and stories")
+        started = time.perf_counter()
         matches, pairs = match_all(con)
+        seconds_matching = time.perf_counter() - started
         context.log.info(f"matched {matches.height} headlines: {pairs.height} linked pairs")
         with transaction(con):
             for table, frame in (("headline_matches", matches), ("headline_pairs", pairs)):
@@ -253,7 +256,13 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         for relation in pairs["relation"].to_list():
             relations[relation] += 1
     for name in KEYS:
-        metadata = {**tables[name], "analysis_version": version, "files_analysed": len(todo)}
+        metadata = {
+            **tables[name],
+            "analysis_version": version,
+            "files_analysed": len(todo),
+            "seconds_language_topics": round(seconds_language_topics, 2),
+            "seconds_matching": round(seconds_matching, 2),
+        }
         if name == "headline_pairs":
             metadata |= {"duplicate_pairs": relations["duplicate"], "story_pairs": relations["story"]}
         yield dg.MaterializeResult(asset_key=["intermediate", name], metadata=metadata)

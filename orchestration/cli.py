@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -45,6 +46,21 @@ def warehouse_summary(database: str) -> dict[str, int]:
             except duckdb.CatalogException:
                 counts[name] = 0
     return counts
+
+
+def command_env(settings: Settings, dagster_home: Path) -> dict[str, str]:
+    """Environment for running `make`/CLI commands on `settings` with their own Dagster instance
+    (made at dagster_home with the project's dagster.yaml: telemetry off, writer pool)."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = PROJECT_ROOT / "orchestration" / "instance" / "dagster.yaml"
+    (dagster_home / "dagster.yaml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    return {
+        **os.environ,
+        **settings.to_env(),
+        "DAGSTER_HOME": str(dagster_home),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DO_NOT_TRACK": "1",
+    }
 
 
 def run() -> int:

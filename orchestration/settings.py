@@ -36,6 +36,15 @@ class Settings:
     def analytics_path(self) -> Path:
         return self.analytics or self.warehouse.with_name("analytics.duckdb")
 
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that make `from_env` return these settings."""
+        return {
+            "NEWSROOM_RAW_DIR": str(self.raw_dir),
+            "NEWSROOM_WAREHOUSE": str(self.warehouse),
+            "NEWSROOM_REPORT_DIR": str(self.report_dir),
+            "NEWSROOM_ANALYTICS": str(self.analytics_path),
+        }
+
     @classmethod
     def from_env(cls) -> Settings:
         analytics = os.environ.get("NEWSROOM_ANALYTICS")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 import sys
@@ -12,30 +11,26 @@ from contextlib import redirect_stdout
 import pytest
 
 from orchestration import sql
-from orchestration.settings import PROJECT_ROOT
+from orchestration.cli import command_env
+from orchestration.settings import PROJECT_ROOT, Settings
 from tests.conftest import Built
+
+
+def _run_cli(settings: Settings, home, cwd) -> subprocess.CompletedProcess[str]:
+    """`python -m orchestration.cli run` (what `make run` runs) on settings, in its own instance."""
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=command_env(settings, home),
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 def test_run_command_prints_the_summary(built: Built, tmp_path) -> None:
     home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "orchestration/instance/dagster.yaml").read_text())
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "NEWSROOM_RAW_DIR": str(built.settings.raw_dir),
-        "NEWSROOM_WAREHOUSE": str(built.settings.warehouse),
-        "NEWSROOM_REPORT_DIR": str(built.settings.report_dir),
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    out = _run_cli(built.settings, home, tmp_path)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     summary = out.stdout[out.stdout.index("newsroom run") :]
     assert "succeeded" in summary
@@ -83,26 +78,10 @@ def test_large_ingest_shows_progress_per_file(tmp_path) -> None:
     for n in range(30):
         chunk = headlines[n * 10 : n * 10 + 10]
         (raw / f"desk_{n:02d}.txt").write_text("\n-\n".join(chunk) + "\n", encoding="utf-8")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "orchestration/instance/dagster.yaml").read_text())
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "NEWSROOM_RAW_DIR": str(raw),
-        "NEWSROOM_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-        "NEWSROOM_REPORT_DIR": str(tmp_path / "report"),
-        "NEWSROOM_ANALYTICS": str(tmp_path / "analytics.duckdb"),
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
+    settings = Settings(
+        raw, tmp_path / "warehouse.duckdb", tmp_path / "report", tmp_path / "analytics.duckdb"
     )
+    out = _run_cli(settings, tmp_path / "dagster_home", tmp_path)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     log = out.stdout + out.stderr
     total = sum(p.stat().st_size for p in raw.iterdir())

@@ -1,0 +1,1 @@
+"""Benchmark harness: a deterministic corpus generator and `make bench` (see bench/run.py)."""

@@ -1,0 +1,371 @@
+"""`make bench`: the pipeline against DuckDB's own load of the same files, at several sizes.
+
+For each size, in one run: (a) the baseline — DuckDB's `read_csv` of every file into a lines table;
+(b) the whole pipeline through Dagster (`python -m orchestration.cli run`, every asset and gate) in a
+fresh warehouse; (c) per-stage times from the run's own Dagster event log; (d) peak RSS of the run's
+process tree, sampled every 0.2 s; (e) an incremental run after one new ~1 MB file lands. Writes the
+table, the machine's description and a chart to docs/benchmarks.md / docs/img/benchmarks.png.
+
+    python -m bench.run --sizes 10MB,100MB [--out docs/benchmarks.md] [--work data/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from bench.corpus import CorpusStats, generate, parse_size
+from orchestration.cli import command_env
+from orchestration.settings import PROJECT_ROOT, Settings
+
+#: Dagster step keys -> the stage names of the report (in pipeline order).
+STAGES = {
+    "raw_files_and_lines": "load",
+    "ge_raw_gate": "gate raw",
+    "dbt_staging": "dbt staging",
+    "ge_staging_gate": "gate staging",
+    "dbt_intermediate": "dbt intermediate",
+    "ge_intermediate_gate": "gate intermediate",
+    "text_analysis": "text analysis",
+    "ge_analysis_gate": "gate analysis",
+    "dbt_marts": "dbt marts",
+    "ge_marts_gate": "gate marts",
+    "quality__report": "report",
+    "quality__analytics_copy": "publish",
+}
+
+
+@dataclass
+class PipelineRun:
+    seconds: float
+    peak_rss_mb: float
+    success: bool
+    stages: dict[str, float] = field(default_factory=dict)
+    lines: int = 0
+    headlines: int = 0
+
+
+@dataclass
+class SizeResult:
+    size: str
+    corpus: dict
+    baseline_seconds: float
+    baseline_lines: int
+    full: PipelineRun
+    incremental: PipelineRun | None
+
+    @property
+    def ratio(self) -> float:
+        return self.full.seconds / self.baseline_seconds if self.baseline_seconds else float("nan")
+
+
+def baseline_load(raw_dir: Path, database: Path) -> tuple[float, int]:
+    """DuckDB reading every file as lines (one column, no quoting), the floor for 'text into DuckDB'."""
+    database.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            """
+            create table lines as
+            select filename as path, text
+            from read_csv(?, columns = {'text': 'VARCHAR'}, header = false, delim = '\x1f', quote = '',
+                          escape = '', auto_detect = false, filename = true, ignore_errors = true,
+                          null_padding = true)
+            """,
+            [str(raw_dir / "**" / "*.txt")],
+        )
+        count = con.execute("select count(*) from lines").fetchall()[0][0]
+    return time.perf_counter() - started, count
+
+
+class _PeakRss:
+    """Peak resident memory of a process and all its descendants (dbt runs as a child process)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for proc in procs:
+                    with contextlib.suppress(psutil.Error):
+                        total += proc.memory_info().rss
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> _PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _stage_seconds(home: Path) -> dict[str, float]:
+    """Step durations of the newest run, from the Dagster event log in `home`."""
+    code = f"""
+import json, dagster as dg
+instance = dg.DagsterInstance.from_config({str(home)!r})
+run = instance.get_runs(limit=1)[0]
+stats = instance.get_run_step_stats(run.run_id)
+print(json.dumps({{s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in stats}}))
+extra = {{}}
+for record in instance.get_records_for_run(run.run_id).records:
+    event = record.event_log_entry.dagster_event
+    if event is not None and event.event_type_value == "ASSET_MATERIALIZATION":
+        md = event.event_specific_data.materialization.metadata
+        for key in ("seconds_language_topics", "seconds_matching"):
+            if key in md:
+                extra[key] = md[key].value
+print(json.dumps(extra))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    steps, extra = (json.loads(line) for line in out.stdout.strip().splitlines()[-2:])
+    stages = {STAGES.get(key, key): seconds for key, seconds in steps.items()}
+    if "seconds_language_topics" in extra:
+        stages["· language + topics"] = extra["seconds_language_topics"]
+        stages["· duplicates + stories"] = extra["seconds_matching"]
+    return stages
+
+
+def run_pipeline(root: Path, raw_dir: Path) -> PipelineRun:
+    """`python -m orchestration.cli run` on raw_dir with its warehouse and DAGSTER_HOME under root."""
+    home = root / "dagster_home"
+    settings = Settings(
+        raw_dir, root / "warehouse.duckdb", root / "quality_report", root / "analytics.duckdb"
+    )
+    env = command_env(settings, home)
+    started = time.perf_counter()
+    with open(root / "run.log", "a", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+        )
+        with _PeakRss(proc.pid) as rss:
+            code = proc.wait()
+    seconds = time.perf_counter() - started
+    result = PipelineRun(seconds, rss.peak / 1024**2, code == 0, _stage_seconds(home))
+    with duckdb.connect(
+        str(root / "analytics.duckdb" if code == 0 else root / "warehouse.duckdb"), read_only=True
+    ) as con:
+        result.headlines = (
+            con.execute("select count(*) from marts.headlines").fetchall()[0][0] if code == 0 else 0
+        )
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        result.lines = con.execute("select count(*) from raw.lines").fetchall()[0][0]
+    return result
+
+
+def bench_size(size_text: str, work: Path, seed: int, incremental: bool = True) -> SizeResult:
+    size = parse_size(size_text)
+    corpus_dir = work / f"corpus-{size_text}-seed{seed}"
+    stats_file = corpus_dir.with_suffix(".json")
+    if not stats_file.exists():  # generated once per size and seed, reused by later benchmarks
+        shutil.rmtree(corpus_dir, ignore_errors=True)
+        stats = generate(corpus_dir, size, seed)
+        stats_file.write_text(json.dumps(asdict(stats)))
+    stats = CorpusStats(**json.loads(stats_file.read_text()))
+    root = work / f"run-{size_text}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    print(f"[{size_text}] corpus {stats.files} files, {stats.bytes / 1024**2:.1f} MB", flush=True)
+    baseline_seconds, baseline_lines = baseline_load(corpus_dir, root / "baseline.duckdb")
+    (root / "baseline.duckdb").unlink()
+    print(f"[{size_text}] baseline {baseline_seconds:.1f} s, {baseline_lines} lines", flush=True)
+    raw = root / "raw"
+    # the loader does not follow symlinked folders: land the corpus as a real folder of hard links
+    shutil.copytree(corpus_dir, raw, copy_function=os.link)
+    full = run_pipeline(root, raw)
+    print(
+        f"[{size_text}] pipeline {full.seconds:.1f} s, peak RSS {full.peak_rss_mb:.0f} MB, ok={full.success}",
+        flush=True,
+    )
+    inc = None
+    if incremental and full.success:
+        extra = root / "extra"
+        generate(extra, parse_size("1MB"), seed + 1000)
+        newest = max(extra.rglob("*.txt"), key=lambda p: p.stat().st_size)
+        shutil.copy(newest, raw / "incoming_1mb.txt")
+        inc = run_pipeline(root, raw)
+        print(f"[{size_text}] incremental {inc.seconds:.1f} s", flush=True)
+    return SizeResult(size_text, asdict(stats), baseline_seconds, baseline_lines, full, inc)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 1024**3
+    return (
+        f"{cpu}, {psutil.cpu_count()} cores, {memory:.0f} GB RAM; Python {platform.python_version()}, "
+        f"duckdb {duckdb.__version__}, {platform.system()} {platform.release()}"
+    )
+
+
+def write_report(results: list[SizeResult], out: Path, chart: Path) -> None:
+    stage_names = list(dict.fromkeys(name for r in results for name in r.full.stages))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.",
+        "",
+        "Baseline: DuckDB's own `read_csv` of the same files into a one-column lines table. Pipeline: "
+        "`python -m orchestration.cli run` into an empty warehouse — every asset and every gate. "
+        "Stage times come from the run's Dagster event log; peak RSS is the run's whole process tree.",
+        "",
+        "| size | files | lines | baseline s | pipeline s | ratio | peak RSS MB | incremental s (+1 file) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        inc = f"{r.incremental.seconds:.1f}" if r.incremental else "—"
+        lines.append(
+            f"| {r.size} | {r.corpus['files']} | {r.full.lines} | {r.baseline_seconds:.2f} | {r.full.seconds:.1f} "
+            f"| {r.ratio:.0f}× | {r.full.peak_rss_mb:.0f} | {inc} |"
+        )
+    lines += [
+        "",
+        "Seconds per stage (full run):",
+        "",
+        "| stage | " + " | ".join(r.size for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for name in stage_names:
+        lines.append(f"| {name} | " + " | ".join(f"{r.full.stages.get(name, 0):.1f}" for r in results) + " |")
+    if any(r.incremental for r in results):
+        lines += [
+            "",
+            "Seconds per stage (incremental run after one new file):",
+            "",
+            "| stage | " + " | ".join(r.size for r in results if r.incremental) + " |",
+            "|---|" + "---:|" * sum(1 for r in results if r.incremental),
+        ]
+        for name in stage_names:
+            lines.append(
+                f"| {name} | "
+                + " | ".join(f"{r.incremental.stages.get(name, 0):.1f}" for r in results if r.incremental)
+                + " |"
+            )
+    lines += ["", f"![time per stage against size]({os.path.relpath(chart, out.parent)})", ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(lines)
+    notes = out.with_name("benchmarks_notes.md")
+    if notes.exists():
+        body += "\n" + notes.read_text(encoding="utf-8")
+    out.write_text(body, encoding="utf-8")
+    _chart(results, stage_names, chart)
+    (out.with_suffix(".json")).write_text(json.dumps([asdict(r) for r in results], indent=1))
+
+
+def _chart(results: list[SizeResult], stage_names: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r.corpus["bytes"] / 1024**2 for r in results]
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
+    colours = plt.get_cmap("tab20").colors  # twelve stages: ten colours would repeat
+    for i, name in enumerate(n for n in stage_names if not n.startswith("·")):
+        ax.plot(
+            sizes,
+            [r.full.stages.get(name, 0) for r in results],
+            marker="o",
+            linewidth=1,
+            label=name,
+            color=colours[i % len(colours)],
+        )
+    ax.plot(
+        sizes,
+        [r.full.seconds for r in results],
+        marker="s",
+        color="black",
+        linewidth=2.5,
+        label="pipeline total",
+    )
+    ax.plot(
+        sizes,
+        [r.baseline_seconds for r in results],
+        marker="^",
+        color="grey",
+        linestyle="--",
+        linewidth=2,
+        label="DuckDB read_csv baseline",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("raw text (MB)")
+    ax.set_ylabel("seconds")
+    ax.set_title("newsroom: time per stage against corpus size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _load_result(item: dict) -> SizeResult:
+    inc = item.get("incremental")
+    return SizeResult(
+        item["size"], item["corpus"], item["baseline_seconds"], item["baseline_lines"],
+        PipelineRun(**item["full"]), PipelineRun(**inc) if inc else None,
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10MB,100MB,1GB")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "bench")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--chart", type=Path, default=PROJECT_ROOT / "docs" / "img" / "benchmarks.png")
+    parser.add_argument("--no-incremental", action="store_true")
+    parser.add_argument("--report-only", type=Path, help="rewrite the report from a saved benchmarks.json")
+    args = parser.parse_args(argv)
+    if args.report_only:
+        results = [_load_result(item) for item in json.loads(args.report_only.read_text())]
+    else:
+        sizes = args.sizes.split(",")
+        results = [bench_size(s.strip(), args.work, args.seed, not args.no_incremental) for s in sizes]
+    write_report(results, args.out, args.chart)
+    print(args.out.read_text(encoding="utf-8"))
+    return 0 if all(r.full.success for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The benchmark harness at 1 MB, end to end: it must measure the right thing (timing is not tested)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+from bench import corpus
+from bench.run import STAGES, bench_size, write_report
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.txt")):
+        digest.update(path.relative_to(folder).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_corpus_is_deterministic_sized_and_has_every_shape(tmp_path: Path) -> None:
+    stats = corpus.generate(tmp_path / "a", corpus.parse_size("3MB"), seed=11)
+    again = corpus.generate(tmp_path / "b", corpus.parse_size("3MB"), seed=11)
+    corpus.generate(tmp_path / "c", corpus.parse_size("3MB"), seed=12)
+    assert stats == again and _digest(tmp_path / "a") == _digest(tmp_path / "b") != _digest(tmp_path / "c")
+    files = sorted((tmp_path / "a").rglob("*.txt"))
+    total = sum(p.stat().st_size for p in files)
+    assert stats.bytes == total and 3 * 1024**2 <= total < 3.6 * 1024**2 and stats.files == len(files)
+    texts = [p.read_bytes() for p in files]
+    decoded = [
+        t.decode("utf-16") if t[:2] in (b"\xff\xfe", b"\xfe\xff") else t.decode("utf-8", "replace")
+        for t in texts
+    ]
+    assert any(t.startswith("-\n") for t in decoded)  # dash-separated lists
+    assert any("\n-\n" not in t and "No time to read?" not in t for t in decoded)  # bare lists
+    assert any("No time to read?" in t and "(Source: " in t for t in decoded)  # article pages
+    assert {p.stem.rsplit("_", 1)[1] for p in files} >= {"en", "de", "fr"}
+    headlines = [
+        line for t in decoded if t.startswith("-\n") for line in t.split("\n") if line not in ("-", "")
+    ]
+    repeats = len(headlines) - len(set(headlines))
+    assert 0.03 < repeats / len(headlines) < 0.3  # exact repeats at a realistic rate, not by accident
+
+
+def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
+    result = bench_size("1MB", tmp_path / "work", seed=3)
+    corpus_dir = tmp_path / "work" / "corpus-1MB-seed3"
+    files = sorted(corpus_dir.rglob("*.txt"))
+    assert result.full.success and result.incremental is not None and result.incremental.success
+    assert result.baseline_seconds > 0 and result.baseline_lines > 0
+    # the pipeline kept every line of every file, and the incremental run added exactly one file
+    with duckdb.connect(str(tmp_path / "work" / "run-1MB" / "warehouse.duckdb"), read_only=True) as con:
+        per_file = dict(
+            con.execute("select path, line_count from raw.files where status = 'loaded'").fetchall()
+        )
+    assert len(per_file) == len(files) + 1 and "incoming_1mb.txt" in per_file
+    assert result.full.lines == sum(v for k, v in per_file.items() if k != "incoming_1mb.txt")
+    assert result.incremental.lines == sum(per_file.values())
+    assert result.full.headlines > 0 and result.incremental.headlines > result.full.headlines
+    assert set(STAGES.values()) <= set(result.full.stages)
+    assert {"· language + topics", "· duplicates + stories"} <= set(result.full.stages)
+    assert sum(result.full.stages[s] for s in STAGES.values()) <= result.full.seconds
+    assert result.full.peak_rss_mb > 100
+    out, chart = tmp_path / "benchmarks.md", tmp_path / "img" / "benchmarks.png"
+    write_report([result], out, chart)
+    text = out.read_text(encoding="utf-8")
+    assert f"| 1MB | {len(files)} | {result.full.lines} |" in text and "dbt marts" in text
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(out.with_suffix(".json").read_text())[0]["size"] == "1MB"
