@@ -22,7 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from assets.normalize import content_stems, matching_rules, normalize, strip_furniture
 
@@ -80,8 +80,10 @@ def features(key: str, text: str, language: str, day: int = 0) -> Features:
     )
 
 
+@lru_cache(maxsize=100_000)
 def _trigrams(normalized: str) -> frozenset[str]:
-    """Character 3-grams, computed only for the few pairs that reach the character rule."""
+    """Character 3-grams, computed only for pairs that reach the character rule; a headline is in
+    many candidate pairs, so recent results are cached (bounded: memory stays flat at any size)."""
     padded = f" {normalized} "
     return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
