@@ -18,7 +18,7 @@ from typing import Any
 from dagster_dbt import DbtProject
 
 _LOCK = threading.Lock()
-_MANIFESTS: dict[tuple[str, float], Any] = {}
+_PARSED: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class DbtRun:
     error: str | None
 
 
-def _base_args(project: DbtProject, target_path: Path) -> list[str]:
+def dbt_args(project: DbtProject, target_path: Path) -> list[str]:
     return [
         "--project-dir",
         str(project.project_dir),
@@ -53,19 +53,20 @@ def _base_args(project: DbtProject, target_path: Path) -> list[str]:
     ]
 
 
-def _manifest(project: DbtProject) -> Any:
-    """The parsed dbt Manifest object, parsed once per process and per manifest file version."""
+def parse(project: DbtProject) -> Any:
+    """`dbt parse` in-process: writes the manifest file and returns dbt's Manifest object. Done once
+    per process, again only when the manifest file changes; every later invocation reuses it."""
     from dbt.cli.main import dbtRunner
 
     path = Path(project.manifest_path)
-    key = (str(path), path.stat().st_mtime)
-    if key not in _MANIFESTS:
-        result = dbtRunner().invoke(["--quiet", "parse", *_base_args(project, Path(project.target_path))])
-        if not result.success:
-            raise RuntimeError(f"dbt parse failed: {result.exception}")
-        _MANIFESTS.clear()
-        _MANIFESTS[key] = result.result
-    return _MANIFESTS[key]
+    if path.exists() and _PARSED.get("mtime_ns") == path.stat().st_mtime_ns:
+        return _PARSED["manifest"]
+    with _LOCK:
+        result = dbtRunner().invoke(["--quiet", "parse", *dbt_args(project, Path(project.target_path))])
+    if not result.success or not path.exists():
+        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    _PARSED.update(mtime_ns=path.stat().st_mtime_ns, manifest=result.result)
+    return result.result
 
 
 def _release_duckdb() -> None:
@@ -101,13 +102,12 @@ def run_dbt(
         ):
             on_log(event.info.msg)
 
+    manifest = parse(project)
     with _LOCK:
         os.environ["NEWSROOM_WAREHOUSE"] = str(Path(warehouse).resolve())  # profiles.yml reads it
-        runner = dbtRunner(manifest=_manifest(project), callbacks=[callback])
+        runner = dbtRunner(manifest=manifest, callbacks=[callback])
         try:
-            outcome = runner.invoke(
-                ["--quiet", "--no-use-colors", *command, *_base_args(project, target_path)]
-            )
+            outcome = runner.invoke(["--quiet", "--no-use-colors", *command, *dbt_args(project, target_path)])
         finally:
             _release_duckdb()
     results: list[NodeResult] = []

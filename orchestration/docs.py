@@ -9,10 +9,10 @@ pipeline run holds the file.
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from orchestration.dbt_runner import run_dbt
 from orchestration.project import dbt_project
 from orchestration.settings import PROJECT_ROOT, Settings
 
@@ -21,29 +21,12 @@ DEFAULT_OUT = PROJECT_ROOT / "data" / "dbt_docs"
 
 def generate_docs(warehouse: Path, out_dir: Path) -> Path:
     """`dbt docs generate --static` in-process against `warehouse`; returns the static page."""
-    from dbt.cli.main import dbtRunner
-
     if not warehouse.exists():
         raise FileNotFoundError(f"{warehouse} does not exist yet: `make run` builds it")
-    project = dbt_project()
-    os.environ["NEWSROOM_WAREHOUSE"] = str(warehouse.resolve())
-    result = dbtRunner().invoke(
-        [
-            "--quiet",
-            "docs",
-            "generate",
-            "--static",
-            "--project-dir",
-            str(project.project_dir),
-            "--profiles-dir",
-            str(project.profiles_dir),
-            "--target-path",
-            str(out_dir),
-        ]
-    )
+    run = run_dbt(["docs", "generate", "--static"], dbt_project(), warehouse, out_dir)
     page = out_dir / "static_index.html"
-    if not result.success or not page.exists():
-        raise RuntimeError(f"dbt docs generate failed: {result.exception}")
+    if not run.success or not page.exists():
+        raise RuntimeError(f"dbt docs generate failed: {run.error}")
     return page
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.dbt_runner import parse
 from orchestration.settings import DBT_PROJECT_DIR
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -36,22 +37,7 @@ def ensure_manifest(project: DbtProject) -> Path:
     manifest = Path(project.manifest_path)
     if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
         return manifest
-    from dbt.cli.main import dbtRunner
-
-    result = dbtRunner().invoke(
-        [
-            "--quiet",
-            "parse",
-            "--project-dir",
-            str(project.project_dir),
-            "--profiles-dir",
-            str(project.profiles_dir),
-            "--target-path",
-            str(project.target_path),
-        ]
-    )
-    if not result.success or not manifest.exists():
-        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    parse(project)
     return manifest
 
 
