@@ -20,8 +20,7 @@ from assets import dedup, language, topics
 from assets.normalize import matching_rules, normalize
 from assets.progress import Progress
 from assets.raw_store import transaction
-from orchestration.metadata import column_schema, table_metadata
-from orchestration.project import source_column_descriptions
+from orchestration.metadata import python_table_metadata, table_metadata
 from orchestration.settings import DBT_PROJECT_DIR, PIPELINE_OWNER, WRITER_POOL
 
 KEYS = {
@@ -214,12 +213,7 @@ def match_all(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFram
             owners=[PIPELINE_OWNER],
             description=description,
             deps=[["intermediate", "int_line_roles"], ["intermediate", "int_paragraphs"]],
-            metadata={
-                "dagster/column_schema": column_schema(
-                    DDL, f"intermediate.{name}", source_column_descriptions("analysis", name)
-                ),
-                "dagster/table_name": f"intermediate.{name}",
-            },
+            metadata=python_table_metadata(DDL, f"intermediate.{name}", source="analysis"),
         )
         for name, description in KEYS.items()
     ],

@@ -5,8 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.progress import Progress
 from assets.raw_store import DDL, FileOutcome, load_raw_dir
-from orchestration.metadata import column_schema, markdown_table, table_metadata
-from orchestration.project import source_column_descriptions
+from orchestration.metadata import markdown_table, python_table_metadata, table_metadata
 from orchestration.resources import NewsroomPaths
 from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
@@ -24,12 +23,7 @@ def _spec(key: dg.AssetKey, description: str, kinds: set[str]) -> dg.AssetSpec:
         kinds=kinds,
         owners=[PIPELINE_OWNER],
         description=description,
-        metadata={
-            "dagster/column_schema": column_schema(
-                DDL, f"raw.{table}", source_column_descriptions("raw", table)
-            ),
-            "dagster/table_name": f"raw.{table}",
-        },
+        metadata=python_table_metadata(DDL, f"raw.{table}", source="raw"),
     )
 
 

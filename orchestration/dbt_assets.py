@@ -13,12 +13,11 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_runner import run_dbt
-from orchestration.metadata import table_metadata, topic_coverage_md
+from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 LAYERS = ("staging", "intermediate", "marts")
-TOPIC_COUNTS = dg.AssetKey(["marts", "topic_counts"])
 
 
 class NewsroomDbtTranslator(DagsterDbtTranslator):
@@ -82,8 +81,6 @@ def _run_layer(
                 if key not in context.selected_asset_keys:
                     continue
                 metadata = table_metadata(con, ".".join(key.path))
-                if key == TOPIC_COUNTS:  # first, so an editor sees it at the top of the event
-                    metadata = {"topic_coverage": dg.MetadataValue.md(topic_coverage_md(con)), **metadata}
                 metadata |= {"unique_id": result.unique_id, "dbt_seconds": round(result.seconds, 3)}
                 yield dg.MaterializeResult(asset_key=key, metadata=metadata)
             elif result.resource_type == "test" and result.attached_node in keys:

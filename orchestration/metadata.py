@@ -4,11 +4,13 @@ schemas with descriptions, and the day's topic coverage as a bar chart an editor
 Pure helpers over a DuckDB connection, shared by the Python assets and the dbt layers.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 import duckdb
+
+from orchestration.project import source_column_descriptions
 
 PREVIEW_ROWS = 5
 CELL_CHARS = 60
@@ -34,13 +36,29 @@ def _quoted(table: str) -> str:
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str, limit: int = PREVIEW_ROWS) -> dict[str, Any]:
-    """`dagster/row_count` and a markdown preview of the first rows of `schema.table`."""
+    """`dagster/row_count` and a markdown preview of the first rows of `schema.table`, after any
+    charts registered for that table in TABLE_CHARTS (first, so they head the event in the UI)."""
     count = con.execute(f"select count(*) from {_quoted(table)}").fetchall()[0][0]
     cursor = con.execute(f"select * from {_quoted(table)} limit {int(limit)}")
     columns = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     preview = markdown_table(columns, rows) if rows else "_no rows_"
-    return {"dagster/row_count": dg.MetadataValue.int(count), "preview": dg.MetadataValue.md(preview)}
+    charts = {name: dg.MetadataValue.md(render(con)) for name, render in TABLE_CHARTS.get(table, {}).items()}
+    return {
+        **charts,
+        "dagster/row_count": dg.MetadataValue.int(count),
+        "preview": dg.MetadataValue.md(preview),
+    }
+
+
+def python_table_metadata(ddl: str, table: str, source: str) -> dict[str, Any]:
+    """Definition metadata of a table written by a Python asset: its columns as `ddl` creates them,
+    described in the dbt source `source` (the one place those tables are documented)."""
+    name = table.split(".")[1]
+    return {
+        "dagster/column_schema": column_schema(ddl, table, source_column_descriptions(source, name)),
+        "dagster/table_name": table,
+    }
 
 
 def column_schema(ddl: str, table: str, descriptions: Mapping[str, str] | None = None) -> dg.TableSchema:
@@ -110,3 +128,9 @@ def topic_coverage_md(con: duckdb.DuckDBPyConnection) -> str:
         bar = "█" * max(1, round(BAR_WIDTH * share / top)) if share else ""
         lines.append(f"| {topic} | {stories} | {headlines} | {articles} | {share:.0%} | `{bar}` |")
     return "\n".join(lines)
+
+
+#: Charts shown with a table's materialization, by table: name -> renderer.
+TABLE_CHARTS: dict[str, dict[str, Callable[[duckdb.DuckDBPyConnection], str]]] = {
+    "marts.topic_counts": {"topic_coverage": topic_coverage_md},
+}
