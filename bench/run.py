@@ -123,35 +123,19 @@ class _PeakRss:
 
 
 def _stage_seconds(home: Path) -> dict[str, float]:
-    """Step durations of the newest run, from the Dagster event log in `home`."""
-    code = f"""
-import json, dagster as dg
-instance = dg.DagsterInstance.from_config({str(home)!r})
-run = instance.get_runs(limit=1)[0]
-stats = instance.get_run_step_stats(run.run_id)
-print(json.dumps({{s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in stats}}))
-extra = {{}}
-for record in instance.get_records_for_run(run.run_id).records:
-    event = record.event_log_entry.dagster_event
-    if event is not None and event.event_type_value == "ASSET_MATERIALIZATION":
-        md = event.event_specific_data.materialization.metadata
-        for key in ("seconds_language_topics", "seconds_matching"):
-            if key in md:
-                extra[key] = md[key].value
-print(json.dumps(extra))
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
-    steps, extra = (json.loads(line) for line in out.stdout.strip().splitlines()[-2:])
-    stages = {STAGES.get(key, key): seconds for key, seconds in steps.items()}
-    if "seconds_language_topics" in extra:
-        stages["· language + topics"] = extra["seconds_language_topics"]
-        stages["· duplicates + stories"] = extra["seconds_matching"]
+    """Step durations of the newest run, from the Dagster event log in `home`, and the text-analysis
+    sub-stages its materialization records."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+        stages = {STAGES.get(s.step_key, s.step_key): (s.end_time or 0) - (s.start_time or 0) for s in stats}
+        event = instance.get_latest_materialization_event(dg.AssetKey(["intermediate", "headline_pairs"]))
+    metadata = event.asset_materialization.metadata if event else {}
+    if "seconds_language_topics" in metadata:
+        stages["· language + topics"] = metadata["seconds_language_topics"].value
+        stages["· duplicates + stories"] = metadata["seconds_matching"].value
     return stages
 
 
@@ -175,14 +159,10 @@ def run_pipeline(root: Path, raw_dir: Path) -> PipelineRun:
             code = proc.wait()
     seconds = time.perf_counter() - started
     result = PipelineRun(seconds, rss.peak / 1024**2, code == 0, _stage_seconds(home))
-    with duckdb.connect(
-        str(root / "analytics.duckdb" if code == 0 else root / "warehouse.duckdb"), read_only=True
-    ) as con:
-        result.headlines = (
-            con.execute("select count(*) from marts.headlines").fetchall()[0][0] if code == 0 else 0
-        )
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         result.lines = con.execute("select count(*) from raw.lines").fetchall()[0][0]
+        if code == 0:
+            result.headlines = con.execute("select count(*) from marts.headlines").fetchall()[0][0]
     return result
 
 

@@ -95,6 +95,17 @@ def failed_marts_gate(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(settings, result, instance)
 
 
+@pytest.fixture(scope="session")
+def dbt_docs(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make docs`'s output for a copy of the built warehouse: the folder with static_index.html."""
+    from orchestration import docs
+
+    root = tmp_path_factory.mktemp("dbt_docs")
+    copy_warehouse(built.settings.warehouse, root / "warehouse.duckdb")
+    docs.generate_docs(root / "warehouse.duckdb", root / "docs")
+    return root / "docs"
+
+
 @pytest.fixture
 def fresh(tmp_path: Path) -> Callable[..., Settings]:
     """Settings for an empty warehouse in tmp_path; call with sample=True to copy the sample files."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.cli import command_env
 from orchestration.definitions import defs
 from orchestration.settings import PROJECT_ROOT, Settings
 from tests.browser import browser_page, screenshot_dir
@@ -80,20 +81,8 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     root = tmp_path_factory.mktemp("ui")
     settings = make_settings(root)
     copy_sample(settings.raw_dir)
-    home = root / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "orchestration/instance/dagster.yaml").read_text())
     port = _free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "NEWSROOM_RAW_DIR": str(settings.raw_dir),
-        "NEWSROOM_WAREHOUSE": str(settings.warehouse),
-        "NEWSROOM_REPORT_DIR": str(settings.report_dir),
-        "NEWSROOM_ANALYTICS": str(settings.analytics_path),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DAGSTER_PORT": str(port),
-    }
+    env = {**command_env(settings, root / "home"), "DAGSTER_PORT": str(port)}
     env.pop("DAGSTER_HOST", None)
     server = subprocess.Popen(
         ["make", "--no-print-directory", "ui"],
