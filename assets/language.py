@@ -98,48 +98,52 @@ def _has_letters(text: str) -> bool:
     return False
 
 
-def _confidences(texts: list[str]) -> list[list]:
-    """lingua's confidence values per text: long texts with the fast low-accuracy model, short ones
-    (headlines) with the full model, which short text needs (the fast one is confidently wrong on
-    headlines: 92% instead of 100% on the sample). Each distinct text is detected once; both models
-    run on every core."""
+def _values(texts: list[str], fast: bool) -> list[list]:
+    """lingua's confidence values per text. Long texts always use the fast low-accuracy model; short
+    ones (headlines) use it only when `fast`, since the full model is what short text needs on its
+    own (the fast one alone is confidently wrong on headlines: 92% instead of 100% on the sample).
+    Each distinct text is detected once; both models run on every core."""
     distinct = list(dict.fromkeys(texts))
     long = [t for t in distinct if len(t) >= LONG_TEXT]
     short = [t for t in distinct if len(t) < LONG_TEXT]
     values: dict[str, list] = {}
     if long:
-        fast = detector(low_accuracy=True).compute_language_confidence_values_in_parallel(
-            [t[:LONG_TEXT_CHARS] for t in long]
-        )
-        values.update(zip(long, fast, strict=True))
+        values.update(zip(long, detector(low_accuracy=True).compute_language_confidence_values_in_parallel(
+            [t[:LONG_TEXT_CHARS] for t in long]), strict=True))  # fmt: skip
     if short:
-        values.update(
-            zip(short, detector().compute_language_confidence_values_in_parallel(short), strict=True)
-        )
+        values.update(zip(short, detector(low_accuracy=fast).compute_language_confidence_values_in_parallel(
+            short), strict=True))  # fmt: skip
     return [values[t] for t in texts]
+
+
+def _detection(confidences: list) -> Detection:
+    """Confident answer, or `unsure` with the candidates a file's language may be among."""
+    # every language the file's language could be among (the runner-up included, always)
+    top = tuple(
+        (c.language.iso_code_639_1.name.lower(), round(c.value, 4))
+        for rank, c in enumerate(confidences)
+        if rank < 2 or c.value >= CANDIDATE
+    )
+    if not top:
+        return Detection("und", 0.0, "unsure")
+    best, best_value = top[0]
+    runner_up = top[1][1] if len(top) > 1 else 0.0
+    confident = best_value >= CONFIDENT and best_value - runner_up >= MARGIN
+    return Detection(best if confident else "und", best_value if confident else 0.0,
+                     "detector" if confident else "unsure", top)  # fmt: skip
+
+
+def _detect(texts: Sequence[str], todo: list[int], fast: bool) -> dict[int, Detection]:
+    values = _values([texts[i][:MAX_CHARS] for i in todo], fast)
+    return {i: _detection(v) for i, v in zip(todo, values, strict=True)}
 
 
 def detect_raw(texts: Sequence[str]) -> list[Detection]:
     """The detector's own answer for each text, before any file-level tie-breaking."""
-    todo = [i for i, t in enumerate(texts) if _has_letters(t)]
     out = [Detection("und", 0.0, "too_short") for _ in texts]
-    if not todo:
-        return out
-    values = _confidences([texts[i][:MAX_CHARS] for i in todo])
-    for i, confidences in zip(todo, values, strict=True):
-        # every language the file's language could be among (the runner-up included, always)
-        top = tuple(
-            (c.language.iso_code_639_1.name.lower(), round(c.value, 4))
-            for rank, c in enumerate(confidences)
-            if rank < 2 or c.value >= CANDIDATE
-        )
-        if not top:
-            continue
-        best, best_value = top[0]
-        runner_up = top[1][1] if len(top) > 1 else 0.0
-        confident = best_value >= CONFIDENT and best_value - runner_up >= MARGIN
-        out[i] = Detection(best if confident else "und", best_value if confident else 0.0,
-                           "detector" if confident else "unsure", top)  # fmt: skip
+    todo = [i for i, t in enumerate(texts) if _has_letters(t)]
+    for i, det in _detect(texts, todo, fast=False).items():
+        out[i] = det
     return out
 
 
@@ -162,8 +166,31 @@ def resolve(detection: Detection, file_language: str | None) -> Detection:
     return detection
 
 
+def _detect_file_raw(texts: Sequence[str], weights: Sequence[int] | None) -> list[Detection]:
+    """`detect_raw` for the texts of one file, about three times faster on headlines.
+
+    A first pass runs the fast model on every text. A short text keeps that answer only when it is
+    confident *and* names the language the file is mostly written in; every other short text (a
+    foreign headline, an unsure one, one the fast model gets wrong) goes to the full model. Most
+    headlines of a file share its language, so the full model sees a small share of them; the
+    evaluation (`make eval`) measures that accuracy is unchanged."""
+    out = [Detection("und", 0.0, "too_short") for _ in texts]
+    todo = [i for i, t in enumerate(texts) if _has_letters(t)]
+    first = _detect(texts, todo, fast=True)
+    file_language = dominant_language([first.get(i, out[i]) for i in range(len(texts))], weights)
+    recheck = [
+        i
+        for i, det in first.items()
+        if len(texts[i]) < LONG_TEXT and not (det.is_confident and det.language == file_language)
+    ]
+    first.update(_detect(texts, recheck, fast=False))
+    for i, det in first.items():
+        out[i] = det
+    return out
+
+
 def detect_in_file(texts: Sequence[str], weights: Sequence[int] | None = None) -> list[Detection]:
     """Detect every text of one file, using the file's dominant language as tie-breaker."""
-    raw = detect_raw(texts)
+    raw = _detect_file_raw(texts, weights)
     file_language = dominant_language(raw, weights)
     return [resolve(d, file_language) for d in raw]
