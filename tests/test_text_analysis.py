@@ -143,7 +143,7 @@ def test_normalize() -> None:
 
 def test_short_headline_takes_the_files_language() -> None:
     texts = [
-        "Austrian President: Second term!",
+        "Russian war crimes!",
         "Government announces new budget plans for schools and hospitals",
         "Floods force thousands from their homes in the north of the country",
     ]
@@ -152,6 +152,22 @@ def test_short_headline_takes_the_files_language() -> None:
     in_file = language.detect_in_file(texts)[0]
     assert (in_file.language, in_file.method) == ("en", "file_dominant")
     assert language.detect_raw(["!!"])[0].method == "too_short"
+
+
+def test_screen_keeps_sure_lines_in_the_files_language_and_sends_the_rest_to_lingua() -> None:
+    texts = [
+        "Government announces new budget plans for schools and hospitals",
+        "Floods force thousands from their homes in the north of the country",
+        "Bundesregierung beschließt neues Haushaltsgesetz für Schulen und Krankenhäuser",
+        "Russian war crimes!",
+    ]
+    screened = language._screen(texts, list(range(len(texts))))
+    assert screened[0][0] == "en" and screened[0][1] >= language.SCREEN_CONFIDENT
+    got = language.detect_in_file(texts)
+    # the German line is not the file's language: lingua decides it, and agrees with detect_raw
+    assert [d.language for d in got] == ["en", "en", "de", "en"]
+    assert got[2] == language.detect_raw(texts[2:3])[0]
+    assert got[3].method == "file_dominant"
 
 
 def test_topics_are_explained_and_unclassified_when_nothing_matches() -> None:

@@ -1,0 +1,242 @@
+"""Duplicate headlines and stories, matched inside DuckDB.
+
+The rules are those of `assets/dedup.py` (which keeps them as a plain-Python reference that the tests
+hold this module to). Per-headline features (normalised text, stemmed content words, numbers,
+direction) are computed once per file in Python and stored in `intermediate.headline_features`;
+everything across headlines runs here as SQL, on every core and out of Python memory:
+
+1. Candidates: pairs of headlines within the date window that share a content word found in at most
+   `max_token_df` headlines (blocking by day and rare token: the work is the sum of df² over those
+   words, not n²), plus pairs with identical normalised text.
+2. Scores: the same rule cascade as `dedup.score_pair`, as vectorised list operations; character
+   trigrams and IDF weights are computed only for the few pairs that reach those rules.
+3. Groups: connected components of the kept pairs (scipy's sparse-graph routine over integer ids),
+   named by their smallest headline id like `dedup.group`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from assets import dedup
+
+FEATURES_DDL = """
+create table if not exists intermediate.headline_features (
+    headline_id varchar, file_id varchar, line_no integer, day integer, normalized_text varchar,
+    tokens varchar[], token_set varchar[], numbers varchar[], direction varchar);
+"""
+
+FEATURES_SCHEMA = {
+    "headline_id": pl.String,
+    "file_id": pl.String,
+    "line_no": pl.Int32,
+    "day": pl.Int32,
+    "normalized_text": pl.String,
+    "tokens": pl.List(pl.String),
+    "token_set": pl.List(pl.String),
+    "numbers": pl.List(pl.String),
+    "direction": pl.String,
+}
+
+
+def feature_rows(
+    keys: Sequence[str], texts: Sequence[str], languages: Sequence[str], day: int | Sequence[int]
+) -> dict[str, list]:
+    """Columns of `headline_features` (without file_id/line_no) for some headlines."""
+    days = [day] * len(keys) if isinstance(day, int) else list(day)
+    feats = [
+        dedup.features(k, t, lang, d) for k, t, lang, d in zip(keys, texts, languages, days, strict=True)
+    ]
+    return {
+        "headline_id": list(keys),
+        "day": days,
+        "normalized_text": [f.normalized for f in feats],
+        "tokens": [sorted(f.tokens) for f in feats],  # sorted: "same words in any order" is list equality
+        "token_set": [sorted(f.token_set) for f in feats],
+        "numbers": [sorted(f.numbers) for f in feats],
+        "direction": [f.direction for f in feats],
+    }
+
+
+def _candidates_sql(features: str) -> str:
+    t = dedup.thresholds()
+    return f"""
+    create or replace temp table m_tokens as
+        select headline_id, day, unnest(token_set) as token from {features};
+    create or replace temp table m_idf as
+        select token, count(*) as df,
+               ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
+        from m_tokens group by token;
+    create or replace temp table m_candidates as
+        with rare as (
+            select t.headline_id, t.day, t.token from m_tokens t
+            join m_idf using (token) where df between 2 and {int(t["max_token_df"])}
+        ), by_token as (
+            select a.headline_id as a, b.headline_id as b
+            from rare a join rare b
+              on a.token = b.token and a.headline_id < b.headline_id
+             and abs(a.day - b.day) <= {int(t["date_window_days"])}
+        ), by_text as (
+            select a.headline_id as a, b.headline_id as b
+            from {features} a join {features} b
+              on a.normalized_text = b.normalized_text and a.headline_id < b.headline_id
+             and abs(a.day - b.day) <= {int(t["date_window_days"])}
+        )
+        select distinct a, b from (select * from by_token union all select * from by_text);
+    """
+
+
+def _score_sql(features: str) -> str:
+    t = dedup.thresholds()
+    same_sides = "not p.opposite and not p.numbers_differ"
+    return f"""
+    create or replace temp table m_pairs as
+        select c.a, c.b,
+               fa.normalized_text = fb.normalized_text as same_text,
+               coalesce(fa.direction <> fb.direction, false) as opposite,
+               fa.numbers <> fb.numbers as numbers_differ,
+               len(fa.numbers) > 0 and len(fb.numbers) > 0
+                   and len(list_intersect(fa.numbers, fb.numbers)) = 0 as numbers_disjoint,
+               len(fa.tokens) > 0 and fa.tokens = fb.tokens as same_words,
+               list_intersect(fa.token_set, fb.token_set) as shared,
+               len(fa.token_set) + len(fb.token_set) - len(list_intersect(fa.token_set, fb.token_set)) as n_union,
+               fa.normalized_text as text_a, fb.normalized_text as text_b
+        from m_candidates c
+        join {features} fa on fa.headline_id = c.a
+        join {features} fb on fb.headline_id = c.b;
+
+    create or replace temp table m_duplicates as
+        with p as (
+            select *, case when n_union > 0 then len(shared) / n_union else 0.0 end as jaccard from m_pairs
+        ), chars as (
+            select a, b, jaccard,
+                   list_distinct(list_transform(range(length(' ' || text_a || ' ') - 2),
+                                 lambda i: substring(' ' || text_a || ' ', i + 1, 3))) as tri_a,
+                   list_distinct(list_transform(range(length(' ' || text_b || ' ') - 2),
+                                 lambda i: substring(' ' || text_b || ' ', i + 1, 3))) as tri_b
+            from p
+            where {same_sides} and not p.same_text and not p.same_words
+              and p.jaccard < {t["duplicate_jaccard"]} and p.jaccard >= {t["duplicate_min_jaccard_for_chars"]}
+        ), char_scores as (
+            select a, b, len(list_intersect(tri_a, tri_b)) / len(list_distinct(list_concat(tri_a, tri_b))) as chars
+            from chars
+        )
+        select a, b, 1.0 as score, 'exact_normalized' as rule from p where same_text
+        union all
+        select a, b, 1.0, 'same_words_any_order' from p where not same_text and {same_sides} and same_words
+        union all
+        select a, b, jaccard, 'word_jaccard' from p
+        where not same_text and {same_sides} and not same_words and jaccard >= {t["duplicate_jaccard"]}
+        union all
+        select a, b, chars, 'near_identical_characters' from char_scores
+        where chars >= {t["duplicate_char_similarity"]};
+
+    create or replace temp table m_stories as
+        with eligible as (
+            select p.a, p.b, p.shared from m_pairs p
+            anti join m_duplicates d on d.a = p.a and d.b = p.b
+            where not p.opposite and not p.numbers_disjoint and len(p.shared) >= {int(t["story_min_shared"])}
+        ), shared_weight as (
+            select a, b, sum(i.idf) as weight
+            from (select a, b, unnest(shared) as token from eligible) s join m_idf i using (token)
+            group by a, b
+        ), headline_weight as (
+            select headline_id, sum(i.idf) as weight from m_tokens join m_idf i using (token) group by headline_id
+        )
+        select s.a, s.b, s.weight / (wa.weight + wb.weight - s.weight) as score, 'shared_terms' as rule
+        from shared_weight s
+        join headline_weight wa on wa.headline_id = s.a
+        join headline_weight wb on wb.headline_id = s.b
+        where s.weight / (wa.weight + wb.weight - s.weight) >= {t["story_weighted_jaccard"]};
+    """
+
+
+def match_pairs(con: duckdb.DuckDBPyConnection, features: str, into: str) -> None:
+    """Write every linked pair among the headlines of table `features` to table `into`
+    (headline_id_a, headline_id_b, relation, score, rule); a < b, each pair once."""
+    con.execute(_candidates_sql(features))
+    con.execute(_score_sql(features))
+    con.execute(
+        f"""
+        create or replace table {into} as
+        select a as headline_id_a, b as headline_id_b, 'duplicate' as relation,
+               round(score, 4)::double as score, rule from m_duplicates
+        union all
+        select a, b, 'story', round(score, 4)::double, rule from m_stories
+        """
+    )
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def group_headlines(con: duckdb.DuckDBPyConnection, features: str, pairs: str) -> duckdb.DuckDBPyRelation:
+    """headline_id -> duplicate_group_id (null when alone) and story_id (the headline itself when
+    alone); each group is named by its smallest headline id."""
+    con.execute(
+        f"create or replace temp table m_ids as select headline_id, "
+        f"(row_number() over (order by headline_id) - 1)::integer as i from {features}"
+    )
+    edges = con.execute(
+        f"""
+        select ia.i as a, ib.i as b, p.relation = 'duplicate' as dup from {pairs} p
+        join m_ids ia on ia.headline_id = p.headline_id_a join m_ids ib on ib.headline_id = p.headline_id_b
+        """
+    ).fetchnumpy()
+    n = con.execute("select count(*) from m_ids").fetchall()[0][0]
+    a, b, dup = (np.asarray(edges[k]) for k in ("a", "b", "dup"))
+    labels = pl.DataFrame(
+        {
+            "i": np.arange(n, dtype=np.int32),
+            "story": _components(n, a, b),
+            "dup": _components(n, a[dup], b[dup]),
+        }
+    )
+    con.register("m_labels", labels.to_arrow())
+    con.execute(
+        """
+        create or replace temp table m_groups as
+        with named as (
+            select m.headline_id, l.story, l.dup,
+                   min(m.headline_id) over (partition by l.story) as story_id,
+                   min(m.headline_id) over (partition by l.dup) as dup_id,
+                   count(*) over (partition by l.dup) as dup_size
+            from m_ids m join m_labels l using (i)
+        )
+        select headline_id, case when dup_size > 1 then dup_id end as duplicate_group_id, story_id from named
+        """
+    )
+    con.unregister("m_labels")
+    return con.table("m_groups")
+
+
+def match_items(items: Sequence[dedup.Item]) -> tuple[list[dedup.Pair], dict[str, tuple[str | None, str]]]:
+    """Pairs and groups for (key, text, language, day) items, through the same SQL as the pipeline
+    (an in-memory DuckDB): what the evaluation and the tests call."""
+    con = duckdb.connect()
+    con.execute("create schema intermediate")
+    con.execute(FEATURES_DDL)
+    columns = feature_rows(
+        [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items]
+    )
+    frame = pl.DataFrame(
+        {"file_id": "-", "line_no": 0, **columns}, schema=FEATURES_SCHEMA
+    ) if items else pl.DataFrame(schema=FEATURES_SCHEMA)  # fmt: skip
+    con.register("incoming", frame.to_arrow())
+    con.execute("insert into intermediate.headline_features by name select * from incoming")
+    match_pairs(con, "intermediate.headline_features", "pairs")
+    pairs = [dedup.Pair(*row) for row in con.execute("select * from pairs order by all").fetchall()]
+    groups = {
+        key: (dup, story)
+        for key, dup, story in group_headlines(con, "intermediate.headline_features", "pairs").fetchall()
+    }
+    con.close()
+    return pairs, groups
