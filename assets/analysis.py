@@ -9,15 +9,14 @@ from the stored per-headline features (cheap next to detection).
 import datetime as dt
 import hashlib
 import time
-from collections import defaultdict
 
 import dagster as dg
 import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets import dedup, language, topics
-from assets.normalize import matching_rules, normalize
+from assets import language, matching, topics
+from assets.normalize import matching_rules
 from assets.progress import Progress
 from assets.raw_store import transaction
 from orchestration.metadata import python_table_metadata, table_metadata
@@ -27,12 +26,15 @@ KEYS = {
     "line_language": "Language of every headline, title, heading and paragraph line (lingua + file tie-breaker).",
     "headline_topics": "Topic of every headline: best topic, score, all topics that apply, matched terms.",
     "article_topics": "Language and topic of every article (title counts double).",
+    "headline_features": "What matching compares per headline: normalised text, stemmed words, numbers, direction.",
     "headline_matches": "Normalised text, duplicate group and story of every headline.",
     "headline_pairs": "Every linked headline pair: duplicate or story, its score and the rule that linked it.",
 }
+FEATURES_VERSION = 1  # bump when what `analyse_file` stores changes shape
 TEXT_ROLES = ("headline", "related_headline", "article_title", "section_heading", "paragraph")
 
-DDL = """
+DDL = (
+    """
 create schema if not exists intermediate;
 create table if not exists intermediate.analysed_files (file_id varchar primary key, analysis_version varchar, analysed_at timestamp);
 create table if not exists intermediate.line_language (
@@ -48,13 +50,15 @@ create table if not exists intermediate.headline_matches (
 create table if not exists intermediate.headline_pairs (
     headline_id_a varchar, headline_id_b varchar, relation varchar, score double, rule varchar);
 """
+    + matching.FEATURES_DDL
+)
 
 
 def analysis_version() -> str:
     """Results made under other rules are redone: topic and matching rules, detector settings, and
     the dbt seeds and models that decide which lines are headlines."""
     digest = hashlib.sha256()
-    digest.update(f"{topics.load_rules().version}|{matching_rules()['version']}".encode())
+    digest.update(f"{topics.load_rules().version}|{matching_rules()['version']}|{FEATURES_VERSION}".encode())
     digest.update(
         f"{language.LANGUAGES}|{language.CONFIDENT}|{language.MARGIN}|{language.CANDIDATE}".encode()
     )
@@ -106,13 +110,32 @@ def analyse_file(con: duckdb.DuckDBPyConnection, file_id: str) -> dict[str, pl.D
         schema={"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
                 "language_confidence": pl.Float64, "language_method": pl.String},
     )  # fmt: skip
-    headline_rows = []
-    for line_no, role, text, _ in lines:
-        if role in ("headline", "related_headline"):
-            result = topics.classify(text, by_line[line_no].language)
-            headline_rows.append(
-                (file_id, line_no, result.topic, result.score, result.topics, result.matched_terms)
-            )
+    headline_rows, headlines = (
+        [],
+        [(n, text) for n, role, text, _ in lines if role in ("headline", "related_headline")],
+    )
+    for line_no, text in headlines:
+        result = topics.classify(text, by_line[line_no].language)
+        headline_rows.append(
+            (file_id, line_no, result.topic, result.score, result.topics, result.matched_terms)
+        )
+    day = con.execute(
+        "select date_diff('day', date '1970-01-01', cast(loaded_at as date)) from raw.files where file_id = ?",
+        [file_id],
+    ).fetchall()[0][0]
+    headline_features = pl.DataFrame(
+        {
+            "file_id": file_id,
+            "line_no": [n for n, _ in headlines],
+            **matching.feature_rows(
+                [headline_id(file_id, n) for n, _ in headlines],
+                [text for _, text in headlines],
+                [by_line[n].language for n, _ in headlines],
+                day,
+            ),
+        },
+        schema=matching.FEATURES_SCHEMA,
+    )
     headline_topics = pl.DataFrame(
         headline_rows,
         schema={"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String, "topic_score": pl.Float64,
@@ -146,6 +169,7 @@ def analyse_file(con: duckdb.DuckDBPyConnection, file_id: str) -> dict[str, pl.D
         "line_language": line_language,
         "headline_topics": headline_topics,
         "article_topics": article_topics,
+        "headline_features": headline_features,
     }
 
 
@@ -166,41 +190,26 @@ def store_file(
         )
 
 
-def match_all(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Duplicate groups and stories over every headline in the warehouse."""
-    rows = con.execute(
+def match_all(con: duckdb.DuckDBPyConnection) -> None:
+    """Duplicate groups and stories over every current headline, in SQL (assets/matching.py):
+    rewrites intermediate.headline_pairs and intermediate.headline_matches."""
+    con.execute(
         """
-        select r.file_id, r.line_no, r.text, coalesce(l.language, 'und'),
-               date_diff('day', date '1970-01-01', cast(f.loaded_at as date))
-        from intermediate.int_line_roles r
-        join raw.files f using (file_id)
-        left join intermediate.line_language l using (file_id, line_no)
-        where r.role in ('headline', 'related_headline')
-        order by r.file_id, r.line_no
+        create or replace temp table current_features as
+        select h.* from intermediate.headline_features h
+        join raw.files f on f.file_id = h.file_id and f.status = 'loaded' and f.superseded_at is null
         """
-    ).fetchall()
-    items = [(headline_id(f, n), text, lang, day) for f, n, text, lang, day in rows]
-    pairs = dedup.match_headlines(items)
-    groups = dedup.group(pairs, [key for key, *_ in items])
-    matches = pl.DataFrame(
-        {
-            "headline_id": [key for key, *_ in items],
-            "file_id": [r[0] for r in rows],
-            "line_no": [r[1] for r in rows],
-            "normalized_text": [normalize(text) for _, text, _, _ in items],
-            "duplicate_group_id": [groups[key][0] for key, *_ in items],
-            "story_id": [groups[key][1] for key, *_ in items],
-        },
-        schema={"headline_id": pl.String, "file_id": pl.String, "line_no": pl.Int32, "normalized_text": pl.String,
-                "duplicate_group_id": pl.String, "story_id": pl.String},
-    )  # fmt: skip
-    pair_frame = pl.DataFrame(
-        [(p.a, p.b, p.relation, p.score, p.rule) for p in pairs],
-        schema={"headline_id_a": pl.String, "headline_id_b": pl.String, "relation": pl.String,
-                "score": pl.Float64, "rule": pl.String},
-        orient="row",
-    )  # fmt: skip
-    return matches, pair_frame
+    )
+    matching.match_pairs(con, "current_features", "intermediate.headline_pairs")
+    matching.group_headlines(con, "current_features", "intermediate.headline_pairs", "current_groups")
+    con.execute(
+        """
+        create or replace table intermediate.headline_matches as
+        select h.headline_id, h.file_id, h.line_no, h.normalized_text, g.duplicate_group_id, g.story_id
+        from current_features h join current_groups g using (headline_id)
+        order by h.file_id, h.line_no
+        """
+    )
 
 
 @dg.multi_asset(
@@ -237,18 +246,14 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         seconds_language_topics = time.perf_counter() - started
         context.log.info("matching every headline: duplicates and stories")
         started = time.perf_counter()
-        matches, pairs = match_all(con)
-        seconds_matching = time.perf_counter() - started
-        context.log.info(f"matched {matches.height} headlines: {pairs.height} linked pairs")
         with transaction(con):
-            for table, frame in (("headline_matches", matches), ("headline_pairs", pairs)):
-                con.register("incoming", frame.to_arrow())
-                con.execute(f"create or replace table intermediate.{table} as select * from incoming")
-                con.unregister("incoming")
+            match_all(con)
+        seconds_matching = time.perf_counter() - started
+        relations = dict(
+            con.execute("select relation, count(*) from intermediate.headline_pairs group by all").fetchall()
+        )
+        context.log.info(f"matched every headline: {relations} linked pairs")
         tables = {name: table_metadata(con, f"intermediate.{name}") for name in KEYS}
-        relations = defaultdict(int)
-        for relation in pairs["relation"].to_list():
-            relations[relation] += 1
     for name in KEYS:
         metadata = {
             **tables[name],
@@ -258,5 +263,8 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             "seconds_matching": round(seconds_matching, 2),
         }
         if name == "headline_pairs":
-            metadata |= {"duplicate_pairs": relations["duplicate"], "story_pairs": relations["story"]}
+            metadata |= {
+                "duplicate_pairs": relations.get("duplicate", 0),
+                "story_pairs": relations.get("story", 0),
+            }
         yield dg.MaterializeResult(asset_key=["intermediate", name], metadata=metadata)

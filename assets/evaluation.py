@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets import dedup, language, topics
+from assets import language, matching, topics
 from orchestration.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "tests" / "data"
@@ -103,9 +103,8 @@ def evaluate_functions() -> dict[str, object]:
             continue
         predicted = {r["text"]: topics.classify(r["text"], "en").topic for r in rows}
         results[f"topics_{split}"] = topic_accuracy(rows, predicted)
-        pairs = dedup.match_headlines([(r["text"], r["text"], "en", 0) for r in rows])
+        pairs, story_groups = matching.match_items([(r["text"], r["text"], "en", 0) for r in rows])
         dup = {frozenset((p.a, p.b)) for p in pairs if p.relation == "duplicate"}
-        story_groups = dedup.group(pairs, [r["text"] for r in rows])
         story = gold_pairs((t, g) for t, (_, g) in story_groups.items())
         results[f"duplicates_{split}"] = PairScores.of(
             dup, gold_pairs((r["text"], r["duplicate_group"]) for r in rows)
@@ -200,7 +199,7 @@ def render_markdown(sample: dict[str, object], own: dict[str, object], sizes: di
         "Written by `make eval` (`python -m assets.evaluation`). Sample figures are the pipeline's own output",
         "(the whole graph run through Dagster on `data/raw/`) compared with `tests/data/gold/`. The other sets",
         "are ours (`tests/data/`), run through the same functions the pipeline calls (`assets/language.py`,",
-        "`assets/topics.py`, `assets/dedup.py`). The English set is split by story into **dev** (the rules in",
+        "`assets/topics.py`, `assets/matching.py`). The English set is split by story into **dev** (the rules in",
         "`assets/rules/` were tuned on it) and **test** (held out); **unseen** was written after the rules",
         "were frozen and evaluated once. The multilingual set's topic terms were written alongside it, so its",
         "topic figure is a training figure.",

@@ -178,9 +178,9 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def group_headlines(con: duckdb.DuckDBPyConnection, features: str, pairs: str) -> duckdb.DuckDBPyRelation:
-    """headline_id -> duplicate_group_id (null when alone) and story_id (the headline itself when
-    alone); each group is named by its smallest headline id."""
+def group_headlines(con: duckdb.DuckDBPyConnection, features: str, pairs: str, into: str) -> None:
+    """Write headline_id -> duplicate_group_id (null when alone) and story_id (the headline itself
+    when alone) to table `into`; each group is named by its smallest headline id."""
     con.execute(
         f"create or replace temp table m_ids as select headline_id, "
         f"(row_number() over (order by headline_id) - 1)::integer as i from {features}"
@@ -202,8 +202,8 @@ def group_headlines(con: duckdb.DuckDBPyConnection, features: str, pairs: str) -
     )
     con.register("m_labels", labels.to_arrow())
     con.execute(
-        """
-        create or replace temp table m_groups as
+        f"""
+        create or replace table {into} as
         with named as (
             select m.headline_id, l.story, l.dup,
                    min(m.headline_id) over (partition by l.story) as story_id,
@@ -215,7 +215,6 @@ def group_headlines(con: duckdb.DuckDBPyConnection, features: str, pairs: str) -
         """
     )
     con.unregister("m_labels")
-    return con.table("m_groups")
 
 
 def match_items(items: Sequence[dedup.Item]) -> tuple[list[dedup.Pair], dict[str, tuple[str | None, str]]]:
@@ -234,9 +233,7 @@ def match_items(items: Sequence[dedup.Item]) -> tuple[list[dedup.Pair], dict[str
     con.execute("insert into intermediate.headline_features by name select * from incoming")
     match_pairs(con, "intermediate.headline_features", "pairs")
     pairs = [dedup.Pair(*row) for row in con.execute("select * from pairs order by all").fetchall()]
-    groups = {
-        key: (dup, story)
-        for key, dup, story in group_headlines(con, "intermediate.headline_features", "pairs").fetchall()
-    }
+    group_headlines(con, "intermediate.headline_features", "pairs", "groups")
+    groups = {key: (dup, story) for key, dup, story in con.execute("select * from groups").fetchall()}
     con.close()
     return pairs, groups
