@@ -2,20 +2,24 @@
 
 Runs between the intermediate gate and the marts. Language and topics are computed per file and
 kept (a file's content never changes, its sha256 is its id), so a run only analyses new files or
-files analysed under older rules. Matching looks across all headlines, so it is recomputed each run
-from the stored per-headline features (cheap next to detection).
+files analysed under older rules; with many new files, worker processes share the work
+(assets/file_analysis.py). Matching looks across all headlines, so it is recomputed each run, in
+DuckDB SQL, from the per-headline features stored with each file (assets/matching.py).
 """
 
 import datetime as dt
 import hashlib
+import os
 import time
 
 import dagster as dg
 import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from assets import language, matching, topics
+from assets.file_analysis import POOL_MIN_LINES, analyse_files
 from assets.normalize import matching_rules
 from assets.progress import Progress
 from assets.raw_store import transaction
@@ -23,15 +27,15 @@ from orchestration.metadata import python_table_metadata, table_metadata
 from orchestration.settings import DBT_PROJECT_DIR, PIPELINE_OWNER, WRITER_POOL
 
 KEYS = {
-    "line_language": "Language of every headline, title, heading and paragraph line (lingua + file tie-breaker).",
+    "line_language": "Language of every headline, title, heading and paragraph line (fastText screen, lingua, file tie-breaker).",
     "headline_topics": "Topic of every headline: best topic, score, all topics that apply, matched terms.",
     "article_topics": "Language and topic of every article (title counts double).",
     "headline_features": "What matching compares per headline: normalised text, stemmed words, numbers, direction.",
     "headline_matches": "Normalised text, duplicate group and story of every headline.",
     "headline_pairs": "Every linked headline pair: duplicate or story, its score and the rule that linked it.",
 }
+MATCHING_MEMORY = "2GB"
 FEATURES_VERSION = 1  # bump when what `analyse_file` stores changes shape
-TEXT_ROLES = ("headline", "related_headline", "article_title", "section_heading", "paragraph")
 
 DDL = (
     """
@@ -69,11 +73,6 @@ def analysis_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def headline_id(file_id: str, line_no: int) -> str:
-    """Same id as marts.headlines (md5 of 'file_id:line_no')."""
-    return hashlib.md5(f"{file_id}:{line_no}".encode()).hexdigest()
-
-
 def _files_to_analyse(con: duckdb.DuckDBPyConnection, version: str) -> list[str]:
     rows = con.execute(
         """
@@ -85,92 +84,6 @@ def _files_to_analyse(con: duckdb.DuckDBPyConnection, version: str) -> list[str]
         [version],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def analyse_file(con: duckdb.DuckDBPyConnection, file_id: str) -> dict[str, pl.DataFrame]:
-    """Language of every text line, topics of headlines and articles, for one file."""
-    lines = con.execute(
-        f"""
-        select line_no, role, text, word_count from intermediate.int_line_roles
-        where file_id = ? and role in {TEXT_ROLES} order by line_no
-        """,
-        [file_id],
-    ).fetchall()
-    detections = language.detect_in_file([t for _, _, t, _ in lines], [w for *_, w in lines])
-    by_line = {line_no: det for (line_no, *_), det in zip(lines, detections, strict=True)}
-    file_language = language.dominant_language(detections, [w for *_, w in lines])
-    line_language = pl.DataFrame(
-        {
-            "file_id": [file_id] * len(lines),
-            "line_no": [r[0] for r in lines],
-            "language": [d.language for d in detections],
-            "language_confidence": [d.confidence for d in detections],
-            "language_method": [d.method for d in detections],
-        },
-        schema={"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
-                "language_confidence": pl.Float64, "language_method": pl.String},
-    )  # fmt: skip
-    headline_rows, headlines = (
-        [],
-        [(n, text) for n, role, text, _ in lines if role in ("headline", "related_headline")],
-    )
-    for line_no, text in headlines:
-        result = topics.classify(text, by_line[line_no].language)
-        headline_rows.append(
-            (file_id, line_no, result.topic, result.score, result.topics, result.matched_terms)
-        )
-    day = con.execute(
-        "select date_diff('day', date '1970-01-01', cast(loaded_at as date)) from raw.files where file_id = ?",
-        [file_id],
-    ).fetchall()[0][0]
-    headline_features = pl.DataFrame(
-        {
-            "file_id": file_id,
-            "line_no": [n for n, _ in headlines],
-            **matching.feature_rows(
-                [headline_id(file_id, n) for n, _ in headlines],
-                [text for _, text in headlines],
-                [by_line[n].language for n, _ in headlines],
-                day,
-            ),
-        },
-        schema=matching.FEATURES_SCHEMA,
-    )
-    headline_topics = pl.DataFrame(
-        headline_rows,
-        schema={"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String, "topic_score": pl.Float64,
-                "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
-        orient="row",
-    )  # fmt: skip
-    articles = con.execute(
-        """
-        select p.article_id, any_value(t.text) as title, string_agg(p.text, ' ' order by p.line_no) as body
-        from intermediate.int_paragraphs p
-        join intermediate.int_line_roles t on t.file_id = p.file_id and t.line_no = p.title_line
-        where p.file_id = ? group by p.article_id order by p.article_id
-        """,
-        [file_id],
-    ).fetchall()
-    article_rows = []
-    article_detections = language.detect_raw([f"{title}. {body}" for _, title, body in articles])
-    for (article_id, title, body), det in zip(articles, article_detections, strict=True):
-        det = language.resolve(det, file_language)
-        result = topics.classify_article(title, body, det.language)
-        article_rows.append((article_id, file_id, det.language, det.confidence, det.method,
-                             result.topic, result.score, result.topics, result.matched_terms))  # fmt: skip
-    article_topics = pl.DataFrame(
-        article_rows,
-        schema={"article_id": pl.String, "file_id": pl.String, "language": pl.String,
-                "language_confidence": pl.Float64, "language_method": pl.String, "topic": pl.String,
-                "topic_score": pl.Float64, "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
-        orient="row",
-    )  # fmt: skip
-    return {
-        "line_language": line_language,
-        "headline_topics": headline_topics,
-        "article_topics": article_topics,
-        "headline_features": headline_features,
-    }
 
 
 def store_file(
@@ -192,7 +105,9 @@ def store_file(
 
 def match_all(con: duckdb.DuckDBPyConnection) -> None:
     """Duplicate groups and stories over every current headline, in SQL (assets/matching.py):
-    rewrites intermediate.headline_pairs and intermediate.headline_matches."""
+    rewrites intermediate.headline_pairs and intermediate.headline_matches. DuckDB's memory is capped
+    for it (it spills to disk beyond): the candidate join is the one step whose size grows fastest."""
+    con.execute(f"set memory_limit = '{MATCHING_MEMORY}'")
     con.execute(
         """
         create or replace temp table current_features as
@@ -212,6 +127,16 @@ def match_all(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+class AnalysisConfig(dg.Config):
+    """How text analysis runs."""
+
+    workers: int = Field(
+        default=0,
+        description="Worker processes for language, topics and features when a run has at least "
+        f"{POOL_MIN_LINES:,} new text lines; 0 means one per core, 1 analyses in the run's own process.",
+    )
+
+
 @dg.multi_asset(
     name="text_analysis",
     specs=[
@@ -228,7 +153,7 @@ def match_all(con: duckdb.DuckDBPyConnection) -> None:
     ],
     pool=WRITER_POOL,
 )
-def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+def text_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, duckdb: DuckDBResource):
     """Analyse new files (language, topics), then match every headline (duplicates, stories)."""
     version = analysis_version()
     with duckdb.get_connection() as con:
@@ -236,8 +161,9 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         todo = _files_to_analyse(con, version)
         context.log.info(f"analysing {len(todo)} new or re-ruled files (version {version})")
         progress, last_log, started = Progress("files", len(todo)), time.monotonic(), time.perf_counter()
-        for file_id in todo:
-            store_file(con, file_id, analyse_file(con, file_id), version)
+        workers = config.workers or os.cpu_count() or 1
+        for file_id, frames in analyse_files(con, todo, workers):
+            store_file(con, file_id, frames, version)
             progress.advance()
             # a line every 50 files or 10 s, whichever comes first: never silent for long
             if progress.done % 50 == 0 or progress.done == len(todo) or time.monotonic() - last_log > 10:
@@ -252,7 +178,11 @@ def text_analysis(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         relations = dict(
             con.execute("select relation, count(*) from intermediate.headline_pairs group by all").fetchall()
         )
-        context.log.info(f"matched every headline: {relations} linked pairs")
+        headlines = con.execute("select count(*) from intermediate.headline_matches").fetchall()[0][0]
+        context.log.info(
+            f"matched {headlines} headlines: {sum(relations.values())} linked pairs "
+            f"({relations.get('duplicate', 0)} duplicate, {relations.get('story', 0)} story)"
+        )
         tables = {name: table_metadata(con, f"intermediate.{name}") for name in KEYS}
     for name in KEYS:
         metadata = {

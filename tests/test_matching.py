@@ -72,3 +72,21 @@ def test_every_headline_has_a_story() -> None:
     ]
     _, groups = matching.match_items(items)
     assert groups == {"a": ("a", "a"), "b": ("a", "a"), "c": (None, "c")}
+
+
+def test_worker_processes_analyse_files_exactly_as_in_process(built, monkeypatch) -> None:
+    """The process pool (used for large runs) returns the same frames, in the same order, as
+    analysing each file in the run's own process."""
+    import duckdb
+
+    from assets import file_analysis
+
+    with duckdb.connect(str(built.settings.warehouse), read_only=True) as con:
+        file_ids = [r[0] for r in con.execute("select file_id from raw.files order by file_id").fetchall()]
+        alone = list(file_analysis.analyse_files(con, file_ids, workers=1))
+        monkeypatch.setattr(file_analysis, "POOL_MIN_LINES", 0)
+        pooled = list(file_analysis.analyse_files(con, file_ids, workers=2))
+    assert [f for f, _ in pooled] == file_ids == [f for f, _ in alone]
+    assert sum(frames["headline_features"].height for _, frames in pooled) == 63
+    for (_, a), (_, b) in zip(alone, pooled, strict=True):
+        assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)

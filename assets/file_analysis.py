@@ -1,0 +1,156 @@
+"""Analysis of one file's text: language of every line, topics, and the matching features of its
+headlines. Pure functions over plain data, so that worker processes can run them (they import no
+Dagster and never open the warehouse: DuckDB allows one writer)."""
+
+import hashlib
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from assets import language, matching, topics
+
+TEXT_ROLES = ("headline", "related_headline", "article_title", "section_heading", "paragraph")
+#: Fewer text lines than this in a run are analysed in-process: a worker costs a few seconds to start.
+POOL_MIN_LINES = 20_000
+
+
+def headline_id(file_id: str, line_no: int) -> str:
+    """Same id as marts.headlines (md5 of 'file_id:line_no')."""
+    return hashlib.md5(f"{file_id}:{line_no}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileText:
+    """What analysing one file needs, read from the warehouse; plain data, so a worker process can
+    take it (workers never open the warehouse: DuckDB allows one writer)."""
+
+    file_id: str
+    day: int  # days since 1970-01-01 of the load, for the matching date window
+    lines: list[tuple[int, str, str, int]]  # line_no, role, text, word_count
+    articles: list[tuple[str, str, str]]  # article_id, title, body
+
+
+def read_file_text(con: duckdb.DuckDBPyConnection, file_id: str) -> FileText:
+    lines = con.execute(
+        f"""
+        select line_no, role, text, word_count from intermediate.int_line_roles
+        where file_id = ? and role in {TEXT_ROLES} order by line_no
+        """,
+        [file_id],
+    ).fetchall()
+    articles = con.execute(
+        """
+        select p.article_id, any_value(t.text) as title, string_agg(p.text, ' ' order by p.line_no) as body
+        from intermediate.int_paragraphs p
+        join intermediate.int_line_roles t on t.file_id = p.file_id and t.line_no = p.title_line
+        where p.file_id = ? group by p.article_id order by p.article_id
+        """,
+        [file_id],
+    ).fetchall()
+    day = con.execute(
+        "select date_diff('day', date '1970-01-01', cast(loaded_at as date)) from raw.files where file_id = ?",
+        [file_id],
+    ).fetchall()[0][0]
+    return FileText(file_id, day, lines, articles)
+
+
+def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
+    """Language of every text line, topics of headlines and articles, and the matching features of
+    headlines, for one file (pure: no warehouse access)."""
+    file_id, lines = text.file_id, text.lines
+    detections = language.detect_in_file([t for _, _, t, _ in lines], [w for *_, w in lines])
+    by_line = {line_no: det for (line_no, *_), det in zip(lines, detections, strict=True)}
+    file_language = language.dominant_language(detections, [w for *_, w in lines])
+    line_language = pl.DataFrame(
+        {
+            "file_id": [file_id] * len(lines),
+            "line_no": [r[0] for r in lines],
+            "language": [d.language for d in detections],
+            "language_confidence": [d.confidence for d in detections],
+            "language_method": [d.method for d in detections],
+        },
+        schema={"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
+                "language_confidence": pl.Float64, "language_method": pl.String},
+    )  # fmt: skip
+    headlines = [(n, t) for n, role, t, _ in lines if role in ("headline", "related_headline")]
+    headline_rows = []
+    for line_no, headline in headlines:
+        result = topics.classify(headline, by_line[line_no].language)
+        headline_rows.append(
+            (file_id, line_no, result.topic, result.score, result.topics, result.matched_terms)
+        )
+    headline_topics = pl.DataFrame(
+        headline_rows,
+        schema={"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String, "topic_score": pl.Float64,
+                "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
+        orient="row",
+    )  # fmt: skip
+    headline_features = pl.DataFrame(
+        {
+            "file_id": file_id,
+            "line_no": [n for n, _ in headlines],
+            **matching.feature_rows(
+                [headline_id(file_id, n) for n, _ in headlines],
+                [h for _, h in headlines],
+                [by_line[n].language for n, _ in headlines],
+                text.day,
+            ),
+        },
+        schema=matching.FEATURES_SCHEMA,
+    )
+    article_rows = []
+    article_detections = language.detect_raw([f"{title}. {body}" for _, title, body in text.articles])
+    for (article_id, title, body), det in zip(text.articles, article_detections, strict=True):
+        det = language.resolve(det, file_language)
+        result = topics.classify_article(title, body, det.language)
+        article_rows.append((article_id, file_id, det.language, det.confidence, det.method,
+                             result.topic, result.score, result.topics, result.matched_terms))  # fmt: skip
+    article_topics = pl.DataFrame(
+        article_rows,
+        schema={"article_id": pl.String, "file_id": pl.String, "language": pl.String,
+                "language_confidence": pl.Float64, "language_method": pl.String, "topic": pl.String,
+                "topic_score": pl.Float64, "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
+        orient="row",
+    )  # fmt: skip
+    return {
+        "line_language": line_language,
+        "headline_topics": headline_topics,
+        "article_topics": article_topics,
+        "headline_features": headline_features,
+    }
+
+
+def _text_lines(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> int:
+    return con.execute(
+        f"select count(*) from intermediate.int_line_roles where role in {TEXT_ROLES} and file_id in "
+        "(select unnest(?::varchar[]))",
+        [file_ids],
+    ).fetchall()[0][0]
+
+
+def analyse_files(
+    con: duckdb.DuckDBPyConnection, file_ids: list[str], workers: int
+) -> Iterator[tuple[str, dict[str, pl.DataFrame]]]:
+    """(file_id, frames) for each file, in order. With many files, worker processes analyse them
+    (Python text steps use one core each); this process reads inputs and keeps at most a few files
+    in flight, so memory stays flat at any corpus size."""
+    if workers <= 1 or _text_lines(con, file_ids) < POOL_MIN_LINES:
+        for file_id in file_ids:
+            yield file_id, analyse_file(read_file_text(con, file_id))
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and Dagster
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending: deque[tuple[str, Future]] = deque()
+        for file_id in file_ids:
+            pending.append((file_id, pool.submit(analyse_file, read_file_text(con, file_id))))
+            if len(pending) > 2 * workers:
+                done_id, future = pending.popleft()
+                yield done_id, future.result()
+        while pending:
+            done_id, future = pending.popleft()
+            yield done_id, future.result()
