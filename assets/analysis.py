@@ -35,6 +35,7 @@ KEYS = {
     "headline_pairs": "Every linked headline pair: duplicate or story, its score and the rule that linked it.",
 }
 MATCHING_MEMORY = "2GB"
+STORE_BATCH = 64  # analysed files written per transaction
 FEATURES_VERSION = 1  # bump when what `analyse_file` stores changes shape
 
 DDL = (
@@ -86,20 +87,29 @@ def _files_to_analyse(con: duckdb.DuckDBPyConnection, version: str) -> list[str]
     return [r[0] for r in rows]
 
 
-def store_file(
-    con: duckdb.DuckDBPyConnection, file_id: str, frames: dict[str, pl.DataFrame], version: str
+def store_files(
+    con: duckdb.DuckDBPyConnection, results: list[tuple[str, dict[str, pl.DataFrame]]], version: str
 ) -> None:
-    """Replace one file's analysis in one transaction: never half-written, never duplicated."""
+    """Replace some files' analysis in one transaction: never half-written, never duplicated.
+    Files are stored in batches: each delete scans its table once, whatever the batch size."""
+    if not results:
+        return
+    file_ids = [file_id for file_id, _ in results]
     with transaction(con):
-        for table, frame in frames.items():
-            con.execute(f"delete from intermediate.{table} where file_id = ?", [file_id])
-            con.register("incoming", frame.to_arrow())
+        for table in results[0][1]:
+            con.execute(
+                f"delete from intermediate.{table} where file_id in (select unnest(?::varchar[]))", [file_ids]
+            )
+            con.register("incoming", pl.concat([frames[table] for _, frames in results]).to_arrow())
             con.execute(f"insert into intermediate.{table} by name select * from incoming")
             con.unregister("incoming")
-        con.execute("delete from intermediate.analysed_files where file_id = ?", [file_id])
         con.execute(
-            "insert into intermediate.analysed_files values (?, ?, ?)",
-            [file_id, version, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+            "delete from intermediate.analysed_files where file_id in (select unnest(?::varchar[]))",
+            [file_ids],
+        )
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        con.executemany(
+            "insert into intermediate.analysed_files values (?, ?, ?)", [[f, version, now] for f in file_ids]
         )
 
 
@@ -162,13 +172,18 @@ def text_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, duc
         context.log.info(f"analysing {len(todo)} new or re-ruled files (version {version})")
         progress, last_log, started = Progress("files", len(todo)), time.monotonic(), time.perf_counter()
         workers = config.workers or os.cpu_count() or 1
+        batch: list[tuple[str, dict[str, pl.DataFrame]]] = []
         for file_id, frames in analyse_files(con, todo, workers):
-            store_file(con, file_id, frames, version)
+            batch.append((file_id, frames))
+            if len(batch) == STORE_BATCH:
+                store_files(con, batch, version)
+                batch = []
             progress.advance()
             # a line every 50 files or 10 s, whichever comes first: never silent for long
             if progress.done % 50 == 0 or progress.done == len(todo) or time.monotonic() - last_log > 10:
                 context.log.info(f"language and topics [{progress.line()}]")
                 last_log = time.monotonic()
+        store_files(con, batch, version)
         seconds_language_topics = time.perf_counter() - started
         context.log.info("matching every headline: duplicates and stories")
         started = time.perf_counter()

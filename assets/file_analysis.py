@@ -4,7 +4,7 @@ Dagster and never open the warehouse: DuckDB allows one writer)."""
 
 import hashlib
 import multiprocessing
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from assets import language, matching, topics
 TEXT_ROLES = ("headline", "related_headline", "article_title", "section_heading", "paragraph")
 #: Fewer text lines than this in a run are analysed in-process: a worker costs a few seconds to start.
 POOL_MIN_LINES = 20_000
+READ_BATCH = 64  # files read per query
 
 
 def headline_id(file_id: str, line_no: int) -> str:
@@ -35,28 +36,43 @@ class FileText:
     articles: list[tuple[str, str, str]]  # article_id, title, body
 
 
-def read_file_text(con: duckdb.DuckDBPyConnection, file_id: str) -> FileText:
-    lines = con.execute(
-        f"""
-        select line_no, role, text, word_count from intermediate.int_line_roles
-        where file_id = ? and role in {TEXT_ROLES} order by line_no
-        """,
-        [file_id],
-    ).fetchall()
-    articles = con.execute(
-        """
-        select p.article_id, any_value(t.text) as title, string_agg(p.text, ' ' order by p.line_no) as body
-        from intermediate.int_paragraphs p
-        join intermediate.int_line_roles t on t.file_id = p.file_id and t.line_no = p.title_line
-        where p.file_id = ? group by p.article_id order by p.article_id
-        """,
-        [file_id],
-    ).fetchall()
-    day = con.execute(
-        "select date_diff('day', date '1970-01-01', cast(loaded_at as date)) from raw.files where file_id = ?",
-        [file_id],
-    ).fetchall()[0][0]
-    return FileText(file_id, day, lines, articles)
+def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iterator[FileText]:
+    """The FileText of each file, in order, read READ_BATCH files per query: one query per file
+    would scan the line table once per file, quadratic in the number of files."""
+    for start in range(0, len(file_ids), READ_BATCH):
+        batch = file_ids[start : start + READ_BATCH]
+        lines = defaultdict(list)
+        for file_id, *row in con.execute(
+            f"""
+            select file_id, line_no, role, text, word_count from intermediate.int_line_roles
+            where role in {TEXT_ROLES} and file_id in (select unnest(?::varchar[]))
+            order by file_id, line_no
+            """,
+            [batch],
+        ).fetchall():
+            lines[file_id].append(tuple(row))
+        articles = defaultdict(list)
+        for file_id, *row in con.execute(
+            """
+            select p.file_id, p.article_id, any_value(t.text) as title,
+                   string_agg(p.text, ' ' order by p.line_no) as body
+            from intermediate.int_paragraphs p
+            join intermediate.int_line_roles t on t.file_id = p.file_id and t.line_no = p.title_line
+            where p.file_id in (select unnest(?::varchar[]))
+            group by p.file_id, p.article_id order by p.file_id, p.article_id
+            """,
+            [batch],
+        ).fetchall():
+            articles[file_id].append(tuple(row))
+        days = dict(
+            con.execute(
+                "select file_id, date_diff('day', date '1970-01-01', cast(loaded_at as date)) from raw.files "
+                "where file_id in (select unnest(?::varchar[]))",
+                [batch],
+            ).fetchall()
+        )
+        for file_id in batch:
+            yield FileText(file_id, days[file_id], lines[file_id], articles[file_id])
 
 
 def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
@@ -139,15 +155,16 @@ def analyse_files(
     """(file_id, frames) for each file, in order. With many files, worker processes analyse them
     (Python text steps use one core each); this process reads inputs and keeps at most a few files
     in flight, so memory stays flat at any corpus size."""
+    texts = read_file_texts(con, file_ids)
     if workers <= 1 or _text_lines(con, file_ids) < POOL_MIN_LINES:
-        for file_id in file_ids:
-            yield file_id, analyse_file(read_file_text(con, file_id))
+        for text in texts:
+            yield text.file_id, analyse_file(text)
         return
     context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and Dagster
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque[tuple[str, Future]] = deque()
-        for file_id in file_ids:
-            pending.append((file_id, pool.submit(analyse_file, read_file_text(con, file_id))))
+        for text in texts:
+            pending.append((text.file_id, pool.submit(analyse_file, text)))
             if len(pending) > 2 * workers:
                 done_id, future = pending.popleft()
                 yield done_id, future.result()

@@ -74,7 +74,7 @@ LONG_TEXT = 200
 LONG_TEXT_CHARS = 600
 #: fastText screens every line of a file first (see `_detect_file_raw`); an answer at least this
 #: probable, in the file's dominant language, is kept without asking lingua.
-SCREEN_CONFIDENT = 0.8
+SCREEN_CONFIDENT = 0.5
 _FASTTEXT_CODES = {"no": "nb"}  # fastText's label -> our code, where they differ
 
 

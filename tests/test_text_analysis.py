@@ -143,7 +143,7 @@ def test_normalize() -> None:
 
 def test_short_headline_takes_the_files_language() -> None:
     texts = [
-        "Russian war crimes!",
+        "Olympics: Team USA",
         "Government announces new budget plans for schools and hospitals",
         "Floods force thousands from their homes in the north of the country",
     ]
@@ -159,7 +159,7 @@ def test_screen_keeps_sure_lines_in_the_files_language_and_sends_the_rest_to_lin
         "Government announces new budget plans for schools and hospitals",
         "Floods force thousands from their homes in the north of the country",
         "Bundesregierung beschließt neues Haushaltsgesetz für Schulen und Krankenhäuser",
-        "Russian war crimes!",
+        "Olympics: Team USA",
     ]
     screened = language._screen(texts, list(range(len(texts))))
     assert screened[0][0] == "en" and screened[0][1] >= language.SCREEN_CONFIDENT
