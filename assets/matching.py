@@ -65,30 +65,35 @@ def feature_rows(
 
 
 def _candidates_sql(features: str) -> str:
+    """Scratch tables keyed by integer ids (a 32-character headline id per token posting and per pair
+    does not fit in memory at a gigabyte of news)."""
     t = dedup.thresholds()
+    window = int(t["date_window_days"])
     return f"""
-    create or replace temp table m_tokens as
-        select headline_id, day, unnest(token_set) as token from {features};
+    set preserve_insertion_order = false;
+    create or replace temp table m_ids as
+        select (row_number() over (order by headline_id) - 1)::integer as i, headline_id, day
+        from {features};
     create or replace temp table m_idf as
-        select token, count(*) as df,
-               ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
-        from m_tokens group by token;
+        select token, count(*) as df, ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
+        from (select unnest(token_set) as token from {features}) group by token;
+    create or replace temp table m_rare as
+        select m.i, m.day, t.token
+        from (select headline_id, unnest(token_set) as token from {features}) t
+        join m_idf d on d.token = t.token and d.df between 2 and {int(t["max_token_df"])}
+        join m_ids m on m.headline_id = t.headline_id;
     create or replace temp table m_candidates as
-        with rare as (
-            select t.headline_id, t.day, t.token from m_tokens t
-            join m_idf using (token) where df between 2 and {int(t["max_token_df"])}
-        ), by_token as (
-            select a.headline_id as a, b.headline_id as b
-            from rare a join rare b
-              on a.token = b.token and a.headline_id < b.headline_id
-             and abs(a.day - b.day) <= {int(t["date_window_days"])}
-        ), by_text as (
-            select a.headline_id as a, b.headline_id as b
-            from {features} a join {features} b
-              on a.normalized_text = b.normalized_text and a.headline_id < b.headline_id
-             and abs(a.day - b.day) <= {int(t["date_window_days"])}
-        )
-        select distinct a, b from (select * from by_token union all select * from by_text);
+        select distinct a, b from (
+            select a.i as a, b.i as b from m_rare a join m_rare b
+              on a.token = b.token and a.i < b.i and abs(a.day - b.day) <= {window}
+            union all
+            select ia.i, ib.i from {features} fa join {features} fb
+              on fa.normalized_text = fb.normalized_text and fa.headline_id < fb.headline_id
+             and abs(fa.day - fb.day) <= {window}
+            join m_ids ia on ia.headline_id = fa.headline_id
+            join m_ids ib on ib.headline_id = fb.headline_id
+        );
+    drop table m_rare;
     """
 
 
@@ -96,42 +101,50 @@ def _score_sql(features: str) -> str:
     t = dedup.thresholds()
     same_sides = "not p.opposite and not p.numbers_differ"
     return f"""
+    create or replace temp table m_feat as
+        select m.i, f.normalized_text, f.tokens, f.token_set, f.numbers, f.direction
+        from {features} f join m_ids m using (headline_id);
     create or replace temp table m_pairs as
-        select c.a, c.b,
-               fa.normalized_text = fb.normalized_text as same_text,
-               coalesce(fa.direction <> fb.direction, false) as opposite,
-               fa.numbers <> fb.numbers as numbers_differ,
-               len(fa.numbers) > 0 and len(fb.numbers) > 0
-                   and len(list_intersect(fa.numbers, fb.numbers)) = 0 as numbers_disjoint,
-               len(fa.tokens) > 0 and fa.tokens = fb.tokens as same_words,
-               list_intersect(fa.token_set, fb.token_set) as shared,
-               len(fa.token_set) + len(fb.token_set) - len(list_intersect(fa.token_set, fb.token_set)) as n_union,
-               fa.normalized_text as text_a, fb.normalized_text as text_b
-        from m_candidates c
-        join {features} fa on fa.headline_id = c.a
-        join {features} fb on fb.headline_id = c.b;
+        select a, b, same_text, opposite, numbers_differ, numbers_disjoint, same_words, shared,
+               case when n_union > 0 then len(shared) / n_union else 0.0 end as jaccard
+        from (
+            select c.a, c.b,
+                   fa.normalized_text = fb.normalized_text as same_text,
+                   coalesce(fa.direction <> fb.direction, false) as opposite,
+                   fa.numbers <> fb.numbers as numbers_differ,
+                   len(fa.numbers) > 0 and len(fb.numbers) > 0
+                       and len(list_intersect(fa.numbers, fb.numbers)) = 0 as numbers_disjoint,
+                   len(fa.tokens) > 0 and fa.tokens = fb.tokens as same_words,
+                   list_intersect(fa.token_set, fb.token_set) as shared,
+                   len(fa.token_set) + len(fb.token_set) - len(list_intersect(fa.token_set, fb.token_set)) as n_union
+            from m_candidates c join m_feat fa on fa.i = c.a join m_feat fb on fb.i = c.b
+        )
+        -- only pairs some rule can link: a duplicate needs Jaccard >= the character rule's floor
+        -- (or the same text), a story needs enough shared words
+        where same_text or jaccard >= {t["duplicate_min_jaccard_for_chars"]}
+           or len(shared) >= {int(t["story_min_shared"])};
+    drop table m_candidates;
 
     create or replace temp table m_duplicates as
-        with p as (
-            select *, case when n_union > 0 then len(shared) / n_union else 0.0 end as jaccard from m_pairs
-        ), chars as (
-            select a, b, jaccard,
-                   list_distinct(list_transform(range(length(' ' || text_a || ' ') - 2),
-                                 lambda i: substring(' ' || text_a || ' ', i + 1, 3))) as tri_a,
-                   list_distinct(list_transform(range(length(' ' || text_b || ' ') - 2),
-                                 lambda i: substring(' ' || text_b || ' ', i + 1, 3))) as tri_b
-            from p
+        with chars as (
+            select p.a, p.b, ' ' || fa.normalized_text || ' ' as pa, ' ' || fb.normalized_text || ' ' as pb
+            from m_pairs p join m_feat fa on fa.i = p.a join m_feat fb on fb.i = p.b
             where {same_sides} and not p.same_text and not p.same_words
               and p.jaccard < {t["duplicate_jaccard"]} and p.jaccard >= {t["duplicate_min_jaccard_for_chars"]}
+        ), trigrams as (
+            select a, b,
+                   list_distinct(list_transform(range(length(pa) - 2), lambda i: substring(pa, i + 1, 3))) as tri_a,
+                   list_distinct(list_transform(range(length(pb) - 2), lambda i: substring(pb, i + 1, 3))) as tri_b
+            from chars
         ), char_scores as (
             select a, b, len(list_intersect(tri_a, tri_b)) / len(list_distinct(list_concat(tri_a, tri_b))) as chars
-            from chars
+            from trigrams
         )
-        select a, b, 1.0 as score, 'exact_normalized' as rule from p where same_text
+        select a, b, 1.0 as score, 'exact_normalized' as rule from m_pairs p where same_text
         union all
-        select a, b, 1.0, 'same_words_any_order' from p where not same_text and {same_sides} and same_words
+        select a, b, 1.0, 'same_words_any_order' from m_pairs p where not same_text and {same_sides} and same_words
         union all
-        select a, b, jaccard, 'word_jaccard' from p
+        select a, b, jaccard, 'word_jaccard' from m_pairs p
         where not same_text and {same_sides} and not same_words and jaccard >= {t["duplicate_jaccard"]}
         union all
         select a, b, chars, 'near_identical_characters' from char_scores
@@ -143,17 +156,18 @@ def _score_sql(features: str) -> str:
             anti join m_duplicates d on d.a = p.a and d.b = p.b
             where not p.opposite and not p.numbers_disjoint and len(p.shared) >= {int(t["story_min_shared"])}
         ), shared_weight as (
-            select a, b, sum(i.idf) as weight
-            from (select a, b, unnest(shared) as token from eligible) s join m_idf i using (token)
+            select a, b, sum(d.idf) as weight
+            from (select a, b, unnest(shared) as token from eligible) s join m_idf d using (token)
             group by a, b
         ), headline_weight as (
-            select headline_id, sum(i.idf) as weight from m_tokens join m_idf i using (token) group by headline_id
+            select i, sum(d.idf) as weight
+            from (select i, unnest(token_set) as token from m_feat) t join m_idf d using (token) group by i
         )
         select s.a, s.b, s.weight / (wa.weight + wb.weight - s.weight) as score, 'shared_terms' as rule
-        from shared_weight s
-        join headline_weight wa on wa.headline_id = s.a
-        join headline_weight wb on wb.headline_id = s.b
+        from shared_weight s join headline_weight wa on wa.i = s.a join headline_weight wb on wb.i = s.b
         where s.weight / (wa.weight + wb.weight - s.weight) >= {t["story_weighted_jaccard"]};
+    drop table m_pairs;
+    drop table m_feat;
     """
 
 
@@ -165,10 +179,14 @@ def match_pairs(con: duckdb.DuckDBPyConnection, features: str, into: str) -> Non
     con.execute(
         f"""
         create or replace table {into} as
-        select a as headline_id_a, b as headline_id_b, 'duplicate' as relation,
-               round(score, 4)::double as score, rule from m_duplicates
-        union all
-        select a, b, 'story', round(score, 4)::double, rule from m_stories
+        with linked as (
+            select a, b, 'duplicate' as relation, score, rule from m_duplicates
+            union all
+            select a, b, 'story', score, rule from m_stories
+        )
+        select ia.headline_id as headline_id_a, ib.headline_id as headline_id_b, l.relation,
+               round(l.score, 4)::double as score, l.rule
+        from linked l join m_ids ia on ia.i = l.a join m_ids ib on ib.i = l.b
         """
     )
 
