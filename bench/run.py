@@ -233,9 +233,12 @@ def write_report(results: list[SizeResult], out: Path, chart: Path) -> None:
     ]
     for r in results:
         inc = f"{r.incremental.seconds:.1f}" if r.incremental else "—"
+        # a failed run's time is how long it ran before failing, not a pipeline time: no ratio
+        seconds = f"{r.full.seconds:.1f}" if r.full.success else f"FAILED after {r.full.seconds:.0f}"
+        ratio = f"{r.ratio:.0f}×" if r.full.success else "—"
         lines.append(
-            f"| {r.size} | {r.corpus['files']} | {r.full.lines} | {r.baseline_seconds:.2f} | {r.full.seconds:.1f} "
-            f"| {r.ratio:.0f}× | {r.full.peak_rss_mb:.0f} | {inc} |"
+            f"| {r.size} | {r.corpus['files']} | {r.full.lines} | {r.baseline_seconds:.2f} | {seconds} "
+            f"| {ratio} | {r.full.peak_rss_mb:.0f} | {inc} |"
         )
     lines += [
         "",
@@ -245,7 +248,11 @@ def write_report(results: list[SizeResult], out: Path, chart: Path) -> None:
         "|---|" + "---:|" * len(results),
     ]
     for name in stage_names:
-        lines.append(f"| {name} | " + " | ".join(f"{r.full.stages.get(name, 0):.1f}" for r in results) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{r.full.stages[name]:.1f}" if name in r.full.stages else "—" for r in results)
+            + " |"
+        )
     if any(r.incremental for r in results):
         lines += [
             "",
