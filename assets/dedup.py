@@ -1,8 +1,13 @@
-"""Duplicate headlines and stories: candidates from an inverted index, exact scores, union-find.
+"""Duplicate headlines and stories, stated one pair at a time: the rules, in plain Python.
+
+The pipeline runs the same rules as SQL over all headlines (`assets/matching.py`); the tests hold the
+SQL to this module (same pairs, rules, scores and groups), and `features` is what the pipeline stores.
 
 - Candidates: headlines that share at least one content word (stemmed, function words removed)
   that is not too common (document frequency <= `max_token_df`) and whose days are within
-  `date_window_days`. The work is the sum of df² over the capped tokens — bounded, not n².
+  `date_window_days`. The work is the sum of df² over the capped tokens: below n², but not bounded
+  per headline, because df is counted over the whole corpus (at 1 GB of the bench corpus the token
+  join grew 37× for 10× the data; the cap should hold per date window).
 - Each candidate pair is scored exactly and kept when a rule fires; the rule and score are kept.
   Duplicates (the same headline reworded): identical normalised text, the same words in another
   order, word Jaccard >= 0.7, or near-identical characters. Stories (the same event told
