@@ -5,9 +5,10 @@ hold this module to). Per-headline features (normalised text, stemmed content wo
 direction) are computed once per file in Python and stored in `intermediate.headline_features`;
 everything across headlines runs here as SQL, on every core and out of Python memory:
 
-1. Candidates: pairs of headlines within the date window that share a content word found in at most
-   `max_token_df` headlines (blocking by day and rare token: the work is the sum of df² over those
-   words, not n²), plus pairs with identical normalised text.
+1. Candidates: pairs of headlines within the date window that share a content word used by at most
+   `max_token_df` headlines within the window around their day (blocking by day and rare token: each
+   headline has a bounded number of candidates, so the work grows linearly), plus pairs with
+   identical normalised text.
 2. Scores: the same rule cascade as `dedup.score_pair`, as vectorised list operations; character
    trigrams and IDF weights are computed only for the few pairs that reach those rules.
 3. Groups: connected components of the kept pairs (scipy's sparse-graph routine over integer ids),
@@ -77,11 +78,21 @@ def _candidates_sql(features: str) -> str:
     create or replace temp table m_idf as
         select token, count(*) as df, ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
         from (select unnest(token_set) as token from {features}) group by token;
+    create or replace temp table m_day_df as  -- headlines per word per day, then within the window
+        with per_day as (
+            select token, day, count(*) as n from (select day, unnest(token_set) as token from {features})
+            group by token, day
+        )
+        select a.token, a.day, sum(b.n) as window_df
+        from per_day a join per_day b on a.token = b.token and abs(a.day - b.day) <= {window}
+        group by a.token, a.day;
     create or replace temp table m_rare as
         select m.i, m.day, t.token
-        from (select headline_id, unnest(token_set) as token from {features}) t
-        join m_idf d on d.token = t.token and d.df between 2 and {int(t["max_token_df"])}
+        from (select headline_id, day, unnest(token_set) as token from {features}) t
+        join m_day_df d on d.token = t.token and d.day = t.day
+         and d.window_df between 2 and {int(t["max_token_df"])}
         join m_ids m on m.headline_id = t.headline_id;
+    drop table m_day_df;
     create or replace temp table m_candidates as
         select distinct a, b from (
             select a.i as a, b.i as b from m_rare a join m_rare b

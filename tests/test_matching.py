@@ -90,3 +90,25 @@ def test_worker_processes_analyse_files_exactly_as_in_process(built, monkeypatch
     assert sum(frames["headline_features"].height for _, frames in pooled) == 63
     for (_, a), (_, b) in zip(alone, pooled, strict=True):
         assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
+
+
+def _name(n: int) -> str:
+    return "zq" + "".join(chr(97 + (n // 26**j) % 26) for j in range(3))
+
+
+def test_a_word_common_overall_but_rare_in_its_window_still_links() -> None:
+    """The cap on a word's headlines holds per date window: 'quarry' is in 600 headlines over 200
+    days (3 a day, 21 in any window) and still links same-week headlines; 'summit', in 250 headlines
+    of one day, is too common there to make candidates."""
+    items = [
+        (f"q{d}-{k}", f"Quarry collapse traps miners {_name(3 * d + k)}", "en", d)
+        for d in range(200)
+        for k in range(3)
+    ]
+    items += [(f"s{k}", f"Summit opens talks {_name(1000 + k)}", "en", 500) for k in range(250)]
+    pairs, _ = matching.match_items(items)
+    assert {(p.a, p.b) for p in pairs} == {(p.a, p.b) for p in dedup.match_headlines(items)}
+    linked = {frozenset((p.a, p.b)) for p in pairs}
+    assert frozenset(("q10-0", "q11-0")) in linked
+    assert frozenset(("q10-0", "q20-0")) not in linked  # ten days apart: outside the window
+    assert not any(p.a.startswith("s") for p in pairs)
