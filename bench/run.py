@@ -29,7 +29,7 @@ import duckdb
 import psutil
 
 from bench.corpus import CorpusStats, generate, parse_size
-from orchestration.cli import command_env
+from orchestration.cli import command_env, warehouse_summary
 from orchestration.settings import PROJECT_ROOT, Settings
 
 #: Dagster step keys -> the stage names of the report (in pipeline order).
@@ -159,10 +159,10 @@ def run_pipeline(root: Path, raw_dir: Path) -> PipelineRun:
             code = proc.wait()
     seconds = time.perf_counter() - started
     result = PipelineRun(seconds, rss.peak / 1024**2, code == 0, _stage_seconds(home))
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        result.lines = con.execute("select count(*) from raw.lines").fetchall()[0][0]
-        if code == 0:
-            result.headlines = con.execute("select count(*) from marts.headlines").fetchall()[0][0]
+    counts = warehouse_summary(str(settings.warehouse))
+    result.lines = counts["lines"]
+    if code == 0:
+        result.headlines = counts["headlines"]
     return result
 
 

@@ -39,12 +39,7 @@ def warehouse_summary(database: str) -> dict[str, int]:
         "articles": "select count(*) from marts.articles",
     }
     counts: dict[str, int] = {}
-    try:
-        con = duckdb.connect(database, read_only=True)
-    except duckdb.ConnectionException:
-        # a failed step can leave this process's connection open (its traceback holds it): share it
-        con = duckdb.connect(database)
-    with con:
+    with duckdb.connect(database, read_only=True) as con:
         for name, sql in queries.items():
             try:
                 counts[name] = con.execute(sql).fetchall()[0][0]

@@ -4,12 +4,29 @@ dbt needs no resource: it runs in-process (orchestration/dbt_runner.py) against 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from orchestration.settings import Settings
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse. dagster-duckdb's `get_connection` closes its connection only when the
+    step succeeds; a failed step left the file open in the run's process, so the next connection
+    with other settings (the CLI's read-only summary, a test's query) could not open it."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as conn:
+            try:
+                yield conn
+            finally:
+                conn.close()
 
 
 class NewsroomPaths(dg.ConfigurableResource):
@@ -36,7 +53,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(settings.warehouse)),
+        "duckdb": Warehouse(database=str(settings.warehouse)),
         "paths": NewsroomPaths(
             raw_dir=str(settings.raw_dir),
             report_dir=str(settings.report_dir),
