@@ -65,7 +65,8 @@ def analysis_version() -> str:
     digest = hashlib.sha256()
     digest.update(f"{topics.load_rules().version}|{matching_rules()['version']}|{FEATURES_VERSION}".encode())
     digest.update(
-        f"{language.LANGUAGES}|{language.CONFIDENT}|{language.MARGIN}|{language.CANDIDATE}".encode()
+        f"{language.LANGUAGES}|{language.CONFIDENT}|{language.MARGIN}|{language.CANDIDATE}|"
+        f"{language.SCREEN_CONFIDENT}".encode()
     )
     for path in sorted(DBT_PROJECT_DIR.glob("seeds/*.csv")) + sorted(
         DBT_PROJECT_DIR.glob("models/[si]*/*.sql")
@@ -125,8 +126,7 @@ def match_all(con: duckdb.DuckDBPyConnection) -> None:
         join raw.files f on f.file_id = h.file_id and f.status = 'loaded' and f.superseded_at is null
         """
     )
-    matching.match_pairs(con, "current_features", "intermediate.headline_pairs")
-    matching.group_headlines(con, "current_features", "intermediate.headline_pairs", "current_groups")
+    matching.match(con, "current_features", "intermediate.headline_pairs", "current_groups")
     con.execute(
         """
         create or replace table intermediate.headline_matches as

@@ -115,7 +115,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
                 [headline_id(file_id, n) for n, _ in headlines],
                 [h for _, h in headlines],
                 [by_line[n].language for n, _ in headlines],
-                text.day,
+                [text.day] * len(headlines),
             ),
         },
         schema=matching.FEATURES_SCHEMA,

@@ -47,16 +47,15 @@ FEATURES_SCHEMA = {
 
 
 def feature_rows(
-    keys: Sequence[str], texts: Sequence[str], languages: Sequence[str], day: int | Sequence[int]
+    keys: Sequence[str], texts: Sequence[str], languages: Sequence[str], days: Sequence[int]
 ) -> dict[str, list]:
     """Columns of `headline_features` (without file_id/line_no) for some headlines."""
-    days = [day] * len(keys) if isinstance(day, int) else list(day)
     feats = [
         dedup.features(k, t, lang, d) for k, t, lang, d in zip(keys, texts, languages, days, strict=True)
     ]
     return {
         "headline_id": list(keys),
-        "day": days,
+        "day": list(days),
         "normalized_text": [f.normalized for f in feats],
         "tokens": [sorted(f.tokens) for f in feats],  # sorted: "same words in any order" is list equality
         "token_set": [sorted(f.token_set) for f in feats],
@@ -182,14 +181,16 @@ def _score_sql(features: str) -> str:
     """
 
 
-def match_pairs(con: duckdb.DuckDBPyConnection, features: str, into: str) -> None:
-    """Write every linked pair among the headlines of table `features` to table `into`
-    (headline_id_a, headline_id_b, relation, score, rule); a < b, each pair once."""
+def match(con: duckdb.DuckDBPyConnection, features: str, pairs: str, groups: str) -> None:
+    """Match the headlines of table `features`: every linked pair goes to table `pairs`
+    (headline_id_a < headline_id_b, relation, score, rule; each pair once), each headline's
+    duplicate_group_id (null when alone) and story_id (itself when alone) to table `groups`; a group
+    is named by its smallest headline id."""
     con.execute(_candidates_sql(features))
     con.execute(_score_sql(features))
     con.execute(
         f"""
-        create or replace table {into} as
+        create or replace table {pairs} as
         with linked as (
             select a, b, 'duplicate' as relation, score, rule from m_duplicates
             union all
@@ -200,6 +201,7 @@ def match_pairs(con: duckdb.DuckDBPyConnection, features: str, into: str) -> Non
         from linked l join m_ids ia on ia.i = l.a join m_ids ib on ib.i = l.b
         """
     )
+    _write_groups(con, groups)
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -207,18 +209,10 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def group_headlines(con: duckdb.DuckDBPyConnection, features: str, pairs: str, into: str) -> None:
-    """Write headline_id -> duplicate_group_id (null when alone) and story_id (the headline itself
-    when alone) to table `into`; each group is named by its smallest headline id."""
-    con.execute(
-        f"create or replace temp table m_ids as select headline_id, "
-        f"(row_number() over (order by headline_id) - 1)::integer as i from {features}"
-    )
+def _write_groups(con: duckdb.DuckDBPyConnection, into: str) -> None:
+    """Connected components of the linked pairs, still on the integer ids of `match`."""
     edges = con.execute(
-        f"""
-        select ia.i as a, ib.i as b, p.relation = 'duplicate' as dup from {pairs} p
-        join m_ids ia on ia.headline_id = p.headline_id_a join m_ids ib on ib.headline_id = p.headline_id_b
-        """
+        "select a, b, true as dup from m_duplicates union all select a, b, false from m_stories"
     ).fetchnumpy()
     n = con.execute("select count(*) from m_ids").fetchall()[0][0]
     a, b, dup = (np.asarray(edges[k]) for k in ("a", "b", "dup"))
@@ -260,9 +254,8 @@ def match_items(items: Sequence[dedup.Item]) -> tuple[list[dedup.Pair], dict[str
     ) if items else pl.DataFrame(schema=FEATURES_SCHEMA)  # fmt: skip
     con.register("incoming", frame.to_arrow())
     con.execute("insert into intermediate.headline_features by name select * from incoming")
-    match_pairs(con, "intermediate.headline_features", "pairs")
+    match(con, "intermediate.headline_features", "pairs", "groups")
     pairs = [dedup.Pair(*row) for row in con.execute("select * from pairs order by all").fetchall()]
-    group_headlines(con, "intermediate.headline_features", "pairs", "groups")
     groups = {key: (dup, story) for key, dup, story in con.execute("select * from groups").fetchall()}
     con.close()
     return pairs, groups
