@@ -149,13 +149,19 @@ def _detect(texts: Sequence[str], todo: list[int]) -> dict[int, Detection]:
     return {i: _detection(v) for i, v in zip(todo, values, strict=True)}
 
 
+def _with_letters(texts: Sequence[str]) -> list[int]:
+    """Indexes of the texts worth detecting; the others are `too_short`."""
+    return [i for i, t in enumerate(texts) if _has_letters(t)]
+
+
+def _in_order(texts: Sequence[str], detected: dict[int, Detection]) -> list[Detection]:
+    too_short = Detection("und", 0.0, "too_short")
+    return [detected.get(i, too_short) for i in range(len(texts))]
+
+
 def detect_raw(texts: Sequence[str]) -> list[Detection]:
     """The detector's own answer for each text, before any file-level tie-breaking."""
-    out = [Detection("und", 0.0, "too_short") for _ in texts]
-    todo = [i for i, t in enumerate(texts) if _has_letters(t)]
-    for i, det in _detect(texts, todo).items():
-        out[i] = det
-    return out
+    return _in_order(texts, _detect(texts, _with_letters(texts)))
 
 
 def dominant_language(detections: Sequence[Detection], weights: Sequence[int] | None = None) -> str | None:
@@ -202,16 +208,13 @@ def _detect_file_raw(texts: Sequence[str], weights: Sequence[int] | None) -> lis
     every other text (a foreign headline, an unsure one, one fastText gets wrong) goes to lingua as
     in `detect_raw`. Most lines of a file share its language, so lingua sees a small share of them;
     `make eval` measures that accuracy holds."""
-    out = [Detection("und", 0.0, "too_short") for _ in texts]
-    todo = [i for i, t in enumerate(texts) if _has_letters(t)]
+    todo = _with_letters(texts)
     screened = _screen(texts, todo)
     sure = {i: Detection(code, round(p, 4), "detector", ((code, round(p, 4)),))
             for i, (code, p) in screened.items() if p >= SCREEN_CONFIDENT and code in LANGUAGES}  # fmt: skip
     file_language = dominant_language(list(sure.values()), [weights[i] for i in sure] if weights else None)
     kept = {i: det for i, det in sure.items() if det.language == file_language}
-    for i, det in (kept | _detect(texts, [i for i in todo if i not in kept])).items():
-        out[i] = det
-    return out
+    return _in_order(texts, kept | _detect(texts, [i for i in todo if i not in kept]))
 
 
 def detect_in_file(texts: Sequence[str], weights: Sequence[int] | None = None) -> list[Detection]:
