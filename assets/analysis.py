@@ -36,7 +36,7 @@ KEYS = {
 }
 MATCHING_MEMORY = "2GB"
 STORE_BATCH = 64  # analysed files written per transaction
-FEATURES_VERSION = 1  # bump when what `analyse_file` stores changes shape
+FEATURES_VERSION = 2  # bump when what `analyse_file` stores changes, in shape or meaning (2: landing day)
 
 DDL = (
     """

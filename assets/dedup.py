@@ -3,6 +3,8 @@
 The pipeline runs the same rules as SQL over all headlines (`assets/matching.py`); the tests hold the
 SQL to this module (same pairs, rules, scores and groups), and `features` is what the pipeline stores.
 
+- Identical normalised texts are linked as a chain (each to the previous one by day, within the date
+  window): k - 1 pairs for k repeats instead of k², with the same groups.
 - Candidates: headlines within `date_window_days` of each other that share at least one content
   word (stemmed, function words removed) that is not too common around their days: used by at most
   `max_token_df` headlines within the date window. Each headline then has a bounded number of
@@ -22,6 +24,7 @@ Thresholds and word lists live in `assets/rules/matching.yml`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -129,7 +132,8 @@ def score_pair(x: Features, y: Features, idf: dict[str, float]) -> Pair | None:
 
 
 def candidate_pairs(items: Sequence[Features]) -> Iterable[tuple[int, int]]:
-    """Index pairs sharing a not-too-common content word, within the date window; each once."""
+    """Index pairs of different texts sharing a not-too-common content word within the date window,
+    and a chain through identical texts; each pair once."""
     t = thresholds()
     postings: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(items):
@@ -151,19 +155,24 @@ def candidate_pairs(items: Sequence[Features]) -> Iterable[tuple[int, int]]:
         members = [i for i in members if items[i].day in rare_days]
         for pos, i in enumerate(members):
             for j in members[pos + 1 :]:
-                if abs(items[i].day - items[j].day) <= window and (i, j) not in seen:
+                if (
+                    abs(items[i].day - items[j].day) <= window
+                    and items[i].normalized != items[j].normalized
+                    and (i, j) not in seen
+                ):
                     seen.add((i, j))
                     yield i, j
-    # identical texts always meet, even when all their words are too common
+    # identical texts always meet, even when all their words are too common, as a chain: each to the
+    # previous one in (day, key) order when within the window. All pairs would be k² for k repeats
+    # (one template headline recurs thousands of times in a gigabyte of news); the groups are the same.
     by_text: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(items):
         by_text[f.normalized].append(i)
     for members in by_text.values():
-        for pos, i in enumerate(members):
-            for j in members[pos + 1 :]:
-                if (i, j) not in seen and abs(items[i].day - items[j].day) <= window:
-                    seen.add((i, j))
-                    yield i, j
+        members.sort(key=lambda i: (items[i].day, items[i].key))
+        for previous, i in itertools.pairwise(members):
+            if items[i].day - items[previous].day <= window:
+                yield min(previous, i), max(previous, i)
 
 
 def inverse_document_frequency(items: Sequence[Features]) -> dict[str, float]:

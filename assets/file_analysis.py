@@ -2,8 +2,10 @@
 headlines. Pure functions over plain data, so that worker processes can run them (they import no
 Dagster and never open the warehouse: DuckDB allows one writer)."""
 
+import datetime as dt
 import hashlib
 import multiprocessing
+import re
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,9 +34,30 @@ class FileText:
     take it (workers never open the warehouse: DuckDB allows one writer)."""
 
     file_id: str
-    day: int  # days since 1970-01-01 of the load, for the matching date window
+    day: int  # days since 1970-01-01 of the news (see `landing_day`), for the matching date window
     lines: list[tuple[int, str, str, int]]  # line_no, role, text, word_count
     articles: list[tuple[str, str, str]]  # article_id, title, body
+
+
+# A date in the landing path: 2026-11-02 or 20261102 in a folder or file name (`date=2026-11-02/`,
+# `2026-11-02_desk.txt`), or year/month/day folders (`2026/11/02/`).
+_ISO_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)")
+_DATE_FOLDERS = re.compile(r"(?:^|/)((?:19|20)\d\d)/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?:/|$)")
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def landing_day(path: str, loaded_day: int) -> int:
+    """The day a file's news is from, as days since 1970-01-01: the last date in its path below the
+    landing folder, else the day it was loaded. Desks land files in dated folders, and a backfill
+    loads months of them at once: by load day alone every headline would share one day, and the
+    matching date window would block nothing."""
+    for pattern in (_DATE_FOLDERS, _ISO_DATE):
+        for match in reversed(list(pattern.finditer(path))):
+            try:
+                return (dt.date(*map(int, match.groups())) - _EPOCH).days
+            except ValueError:  # 2026-02-30
+                continue
+    return loaded_day
 
 
 def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iterator[FileText]:
@@ -65,13 +88,14 @@ def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iter
             [batch],
         ).fetchall():
             articles[file_id].append(tuple(row))
-        days = dict(
-            con.execute(
-                "select file_id, date_diff('day', date '1970-01-01', cast(loaded_at as date)) from raw.files "
-                "where file_id in (select unnest(?::varchar[]))",
+        days = {
+            file_id: landing_day(path, loaded_day)
+            for file_id, path, loaded_day in con.execute(
+                "select file_id, path, date_diff('day', date '1970-01-01', cast(loaded_at as date)) "
+                "from raw.files where file_id in (select unnest(?::varchar[]))",
                 [batch],
             ).fetchall()
-        )
+        }
         for file_id in batch:
             yield FileText(file_id, days[file_id], lines[file_id], articles[file_id])
 

@@ -5,10 +5,10 @@ hold this module to). Per-headline features (normalised text, stemmed content wo
 direction) are computed once per file in Python and stored in `intermediate.headline_features`;
 everything across headlines runs here as SQL, on every core and out of Python memory:
 
-1. Candidates: pairs of headlines within the date window that share a content word used by at most
-   `max_token_df` headlines within the window around their day (blocking by day and rare token: each
-   headline has a bounded number of candidates, so the work grows linearly), plus pairs with
-   identical normalised text.
+1. Candidates: pairs of different headlines within the date window that share a content word used
+   by at most `max_token_df` headlines within the window around their day (blocking by day and rare
+   token: each headline has a bounded number of candidates, so the work grows linearly), plus a chain
+   through each set of identical normalised texts (each to the previous one by day).
 2. Scores: the same rule cascade as `dedup.score_pair`, as vectorised list operations; character
    trigrams and IDF weights are computed only for the few pairs that reach those rules.
 3. Groups: connected components of the kept pairs (scipy's sparse-graph routine over integer ids),
@@ -71,8 +71,9 @@ def _candidates_sql(features: str) -> str:
     window = int(t["date_window_days"])
     return f"""
     set preserve_insertion_order = false;
-    create or replace temp table m_ids as
-        select (row_number() over (order by headline_id) - 1)::integer as i, headline_id, day
+    create or replace temp table m_ids as  -- t numbers the distinct normalised texts
+        select (row_number() over (order by headline_id) - 1)::integer as i, headline_id, day,
+               dense_rank() over (order by normalized_text)::integer as t
         from {features};
     create or replace temp table m_idf as
         select token, count(*) as df, ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
@@ -86,7 +87,7 @@ def _candidates_sql(features: str) -> str:
         from per_day a join per_day b on a.token = b.token and abs(a.day - b.day) <= {window}
         group by a.token, a.day;
     create or replace temp table m_rare as
-        select m.i, m.day, t.token
+        select m.i, m.day, m.t, t.token
         from (select headline_id, day, unnest(token_set) as token from {features}) t
         join m_day_df d on d.token = t.token and d.day = t.day
          and d.window_df between 2 and {int(t["max_token_df"])}
@@ -95,13 +96,14 @@ def _candidates_sql(features: str) -> str:
     create or replace temp table m_candidates as
         select distinct a, b from (
             select a.i as a, b.i as b from m_rare a join m_rare b
-              on a.token = b.token and a.i < b.i and abs(a.day - b.day) <= {window}
+              on a.token = b.token and a.i < b.i and a.t <> b.t and abs(a.day - b.day) <= {window}
             union all
-            select ia.i, ib.i from {features} fa join {features} fb
-              on fa.normalized_text = fb.normalized_text and fa.headline_id < fb.headline_id
-             and abs(fa.day - fb.day) <= {window}
-            join m_ids ia on ia.headline_id = fa.headline_id
-            join m_ids ib on ib.headline_id = fb.headline_id
+            -- identical texts as a chain: each to the previous one in (day, id) order when within the
+            -- window (k - 1 pairs for k repeats, where all pairs would be k², and the same groups)
+            select least(i, previous), greatest(i, previous) from (
+                select i, day, lag(i) over w as previous, lag(day) over w as previous_day from m_ids
+                window w as (partition by t order by day, i)
+            ) where day - previous_day <= {window}
         );
     drop table m_rare;
     """

@@ -185,7 +185,7 @@ def generate(out_dir: Path, size: int, seed: int = 7) -> CorpusStats:
         elif roll < 0.05:
             encoding = "utf-16"
         data = text.encode(encoding, errors="replace")
-        folder = out_dir / f"day={1 + files % 28:02d}"
+        folder = out_dir / f"date=2026-10-{1 + files % 28:02d}"  # dated landing folders, as desks use
         folder.mkdir(exist_ok=True)
         (folder / f"desk_{files:06d}_{language}.txt").write_bytes(data)
         written += len(data)

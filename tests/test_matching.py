@@ -6,7 +6,7 @@ link exactly the same pairs, by the same rule, with the same score, and form the
 
 import pytest
 
-from assets import dedup, evaluation, matching
+from assets import dedup, evaluation, file_analysis, matching
 from bench import corpus
 
 
@@ -34,7 +34,7 @@ def corpus_items(tmp_path_factory: pytest.TempPathFactory) -> list[dedup.Item]:
     corpus.generate(out, corpus.parse_size("1MB"), seed=11)
     items = []
     for path in sorted(out.rglob("*.txt")):
-        day = int(path.parent.name.split("=")[1])
+        day = file_analysis.landing_day(path.relative_to(out).as_posix(), 0)  # date=2026-10-NN folders
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:  # the legacy encodings are the loader's business, not matching's
@@ -58,6 +58,40 @@ def test_pairs_outside_the_date_window_are_not_linked(corpus_items: list[dedup.I
     days = {key: day for key, _, _, day in corpus_items}
     pairs, _ = matching.match_items(corpus_items)
     assert pairs and all(abs(days[p.a] - days[p.b]) <= window for p in pairs)
+
+
+def test_identical_headlines_are_linked_as_a_chain_not_every_pair() -> None:
+    """k repeats give k - 1 pairs (all pairs would be k², which sank the 1 GB bench), in the same
+    groups as all pairs would; a gap longer than the date window still splits them."""
+    text = "Central bank holds interest rates steady"
+    window = int(dedup.thresholds()["date_window_days"])
+    items = [(f"k{i:03d}", text, "en", i // 40) for i in range(300)]  # 300 repeats over 8 days
+    items += [(f"z{i}", text, "en", 8 + window + 1 + i) for i in range(3)]  # after a gap > window
+    pairs, groups = matching.match_items(items)
+    assert len(pairs) == 300 - 1 + 3 - 1
+    assert {p.rule for p in pairs} == {"exact_normalized"}
+    assert {groups[k] for k, *_ in items[:300]} == {("k000", "k000")}
+    assert {groups[k] for k, *_ in items[300:]} == {("z0", "z0")}
+    assert _compare(items) == len(pairs)
+
+
+@pytest.mark.parametrize(
+    ("path", "day"),
+    [
+        ("date=2026-10-03/desk_000001_en.txt", "2026-10-03"),
+        ("2026/10/03/wire.txt", "2026-10-03"),
+        ("archive/2025-01-01/20261003_wire.txt", "2026-10-03"),  # the last date in the path
+        ("desk/wire-2026-02-30.txt", None),  # not a date: the load day
+        ("desk_000123_en.txt", None),
+        ("sample_headlines.txt", None),
+    ],
+)
+def test_a_files_day_comes_from_its_landing_path(path: str, day: str | None) -> None:
+    import datetime as dt
+
+    loaded = 20_000
+    expected = (dt.date.fromisoformat(day) - dt.date(1970, 1, 1)).days if day else loaded
+    assert file_analysis.landing_day(path, loaded) == expected
 
 
 def test_no_headlines_no_pairs() -> None:
