@@ -15,7 +15,6 @@ import time
 import dagster as dg
 import duckdb
 import polars as pl
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from assets import language, matching, topics
@@ -24,6 +23,7 @@ from assets.normalize import matching_rules
 from assets.progress import Progress
 from assets.raw_store import transaction
 from orchestration.metadata import python_table_metadata, table_metadata
+from orchestration.resources import Warehouse
 from orchestration.settings import DBT_PROJECT_DIR, PIPELINE_OWNER, WRITER_POOL
 
 KEYS = {
@@ -34,7 +34,6 @@ KEYS = {
     "headline_matches": "Normalised text, duplicate group and story of every headline.",
     "headline_pairs": "Every linked headline pair: duplicate or story, its score and the rule that linked it.",
 }
-MATCHING_MEMORY = "2GB"
 STORE_BATCH = 64  # analysed files written per transaction
 FEATURES_VERSION = 2  # bump when what `analyse_file` stores changes, in shape or meaning (2: landing day)
 
@@ -116,9 +115,8 @@ def store_files(
 
 def match_all(con: duckdb.DuckDBPyConnection) -> None:
     """Duplicate groups and stories over every current headline, in SQL (assets/matching.py):
-    rewrites intermediate.headline_pairs and intermediate.headline_matches. DuckDB's memory is capped
-    for it (it spills to disk beyond): the candidate join is the one step whose size grows fastest."""
-    con.execute(f"set memory_limit = '{MATCHING_MEMORY}'")
+    rewrites intermediate.headline_pairs and intermediate.headline_matches. Beyond the warehouse's
+    memory limit (the Warehouse resource's, as for every writer) DuckDB spills the joins to disk."""
     con.execute(
         """
         create or replace temp table current_features as
@@ -163,7 +161,7 @@ class AnalysisConfig(dg.Config):
     ],
     pool=WRITER_POOL,
 )
-def text_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, duckdb: DuckDBResource):
+def text_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, duckdb: Warehouse):
     """Analyse new files (language, topics), then match every headline (duplicates, stories)."""
     version = analysis_version()
     with duckdb.get_connection() as con:

@@ -1,12 +1,11 @@
 """Dagster asset that lands raw files in DuckDB (raw.files, raw.lines, raw.file_paths)."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.progress import Progress
 from assets.raw_store import DDL, FileOutcome, load_raw_dir
 from orchestration.metadata import markdown_table, python_table_metadata, table_metadata
-from orchestration.resources import NewsroomPaths
+from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
 RAW_FILES = dg.AssetKey(["raw", "files"])
@@ -63,7 +62,7 @@ def _listing(columns: list[str], rows: list[tuple], limit: int = 100) -> str:
     ],
     pool=WRITER_POOL,
 )
-def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: DuckDBResource, paths: NewsroomPaths):
+def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: Warehouse, paths: NewsroomPaths):
     """Load files not seen before; a file already loaded (same sha256) is skipped, so reruns add nothing."""
 
     def on_file(outcome: FileOutcome, progress: Progress) -> None:

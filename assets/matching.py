@@ -64,6 +64,39 @@ def feature_rows(
     }
 
 
+def _shared_rare_word_sql(t: dict[str, float]) -> str:
+    """m_word_pairs: pairs of different texts within the window that share a rare word (m_rare) and
+    that some rule could link. A pair sharing one word in all has word Jaccard 1 / |union|: it can be
+    a duplicate only when |union| <= 1 / duplicate_min_jaccard_for_chars (both headlines that short),
+    and never a story (story_min_shared >= 2). All other pairs must share a rare word *and* another
+    word, so they are joined on (rare word, other word) keys: far fewer pairs than on the rare word
+    alone (134 M candidates at 1 GB, nearly all sharing one made-up place name). The score step
+    still checks every rule, so this only skips pairs no rule can link; the plain-Python rules in
+    dedup.py keep the wider candidate set, and the tests hold both to the same pairs."""
+    window = int(t["date_window_days"])
+    min_jaccard = t["duplicate_min_jaccard_for_chars"]
+    one_word_pairs = f"""
+            select a.i as a, b.i as b from m_rare a join m_rare b
+              on a.token = b.token and a.i < b.i and a.t <> b.t and abs(a.day - b.day) <= {window}"""
+    if t["story_min_shared"] < 2 or min_jaccard <= 0:
+        return f"create or replace temp table m_word_pairs as {one_word_pairs};"
+    short = int(1 / min_jaccard)  # most words a headline may have and still link through one shared word
+    return f"""
+    create or replace temp table m_keys as  -- (rare word, another word of the same headline)
+        select i, day, t, hash(token, other) as k
+        from (select i, day, t, token, unnest(token_set) as other from m_rare) where other <> token;
+    create or replace temp table m_word_pairs as
+        select a.i as a, b.i as b from m_keys a join m_keys b
+          on a.k = b.k and a.i < b.i and a.t <> b.t and abs(a.day - b.day) <= {window}
+        union all
+        select a.i, b.i from m_rare a join m_rare b
+          on a.token = b.token and a.i < b.i and a.t <> b.t and abs(a.day - b.day) <= {window}
+         and len(a.token_set) <= {short} and len(b.token_set) <= {short}
+         and len(a.token_set) + len(b.token_set) - 1 <= {short};
+    drop table m_keys;
+    """
+
+
 def _candidates_sql(features: str) -> str:
     """Scratch tables keyed by integer ids (a 32-character headline id per token posting and per pair
     does not fit in memory at a gigabyte of news)."""
@@ -87,16 +120,17 @@ def _candidates_sql(features: str) -> str:
         from per_day a join per_day b on a.token = b.token and abs(a.day - b.day) <= {window}
         group by a.token, a.day;
     create or replace temp table m_rare as
-        select m.i, m.day, m.t, t.token
-        from (select headline_id, day, unnest(token_set) as token from {features}) t
-        join m_day_df d on d.token = t.token and d.day = t.day
+        select m.i, m.day, m.t, p.token, p.token_set
+        from (select headline_id, day, token_set, unnest(token_set) as token from {features}) p
+        join m_day_df d on d.token = p.token and d.day = p.day
          and d.window_df between 2 and {int(t["max_token_df"])}
-        join m_ids m on m.headline_id = t.headline_id;
+        join m_ids m on m.headline_id = p.headline_id;
     drop table m_day_df;
+    {_shared_rare_word_sql(t)}
+    drop table m_rare;
     create or replace temp table m_candidates as
         select distinct a, b from (
-            select a.i as a, b.i as b from m_rare a join m_rare b
-              on a.token = b.token and a.i < b.i and a.t <> b.t and abs(a.day - b.day) <= {window}
+            select a, b from m_word_pairs
             union all
             -- identical texts as a chain: each to the previous one in (day, id) order when within the
             -- window (k - 1 pairs for k repeats, where all pairs would be k², and the same groups)
@@ -105,7 +139,7 @@ def _candidates_sql(features: str) -> str:
                 window w as (partition by t order by day, i)
             ) where day - previous_day <= {window}
         );
-    drop table m_rare;
+    drop table m_word_pairs;
     """
 
 

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from assets.quality_report import MARTS
-from orchestration.resources import NewsroomPaths
+from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
@@ -72,7 +71,7 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
         "published atomically after every fully-gated run. Open it read-only; `make sql` does."
     ),
 )
-def analytics_copy(duckdb: DuckDBResource, paths: NewsroomPaths) -> dg.MaterializeResult:
+def analytics_copy(duckdb: Warehouse, paths: NewsroomPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         counts = publish_analytics(con, paths.analytics_path)
     return dg.MaterializeResult(

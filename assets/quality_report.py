@@ -13,11 +13,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from assets.raw_store import transaction
 from orchestration.gx_suites import ExpectationOutcome
-from orchestration.resources import NewsroomPaths
+from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
 RESULTS_DDL = """
@@ -236,7 +235,7 @@ def _render_run(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, started
         "every gate, expectation, observed value and failing example, and the pass-rate trend."
     ),
 )
-def quality_report(duckdb: DuckDBResource, paths: NewsroomPaths) -> dg.MaterializeResult:
+def quality_report(duckdb: Warehouse, paths: NewsroomPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         index = render_report(con, paths.report_path)
         runs, total, passed = con.execute(

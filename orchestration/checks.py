@@ -8,12 +8,11 @@ HTML report is re-rendered, so a failed gate is visible even though the report a
 from collections.abc import Iterator
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.quality_report import record_results, render_report
 from orchestration.gx_suites import ExpectationOutcome, run_suite, suite_path, suite_tables
 from orchestration.metadata import markdown_table
-from orchestration.resources import NewsroomPaths
+from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import WRITER_POOL
 
 STAGES = ("raw", "staging", "intermediate", "analysis", "marts")
@@ -74,11 +73,11 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
         description=f"Quality gate after the {stage} stage (Great Expectations, blocking).",
     )
     def _gate(
-        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, paths: NewsroomPaths
+        context: dg.AssetCheckExecutionContext, duckdb: Warehouse, paths: NewsroomPaths
     ) -> Iterator[dg.AssetCheckResult]:
         selected = context.selected_asset_check_keys
         to_run = [t for t in tables if dg.AssetCheckKey(table_key(t), name) in selected]
-        outcomes = run_suite(stage, duckdb.database, to_run)
+        outcomes = run_suite(stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit)
         with duckdb.get_connection() as con:
             record_results(con, context.run.run_id, outcomes)
             index = render_report(con, paths.report_path)

@@ -10,11 +10,11 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
-from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_runner import run_dbt
 from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
+from orchestration.resources import Warehouse
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -62,7 +62,7 @@ def _selection(context: dg.AssetExecutionContext, layer_select: str, keys: dict[
 
 
 def _run_layer(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, layer: str, layer_select: str
+    context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, layer_select: str
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     keys = _node_keys()
     target = Path(dbt_project().target_path) / "dagster" / layer
@@ -72,6 +72,7 @@ def _run_layer(
         Path(duckdb.database),
         target,
         on_log=context.log.info,  # each model and test as it finishes: the run log is never silent
+        memory_limit=duckdb.memory_limit,
     )
     checks = set(context.selected_asset_check_keys)
     with duckdb.get_connection() as con:
@@ -115,7 +116,7 @@ def build_layer(layer: str, select: str, description: str) -> dg.AssetsDefinitio
         dagster_dbt_translator=TRANSLATOR,
         pool=WRITER_POOL,
     )
-    def _layer(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    def _layer(context: dg.AssetExecutionContext, duckdb: Warehouse):
         yield from _run_layer(context, duckdb, layer, select)
 
     _layer.__doc__ = description

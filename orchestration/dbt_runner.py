@@ -17,6 +17,8 @@ from typing import Any
 
 from dagster_dbt import DbtProject
 
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY
+
 _LOCK = threading.Lock()
 _PARSED: dict[str, Any] = {}
 
@@ -89,8 +91,10 @@ def run_dbt(
     warehouse: Path,
     target_path: Path,
     on_log: Callable[[str], None] | None = None,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY,
 ) -> DbtRun:
-    """`dbt <command>` in-process against `warehouse`; `on_log` hears each node as it finishes."""
+    """`dbt <command>` in-process against `warehouse`, with DuckDB's `memory_limit` (profiles.yml reads
+    both from the environment); `on_log` hears each node as it finishes."""
     from dbt.cli.main import dbtRunner
 
     def callback(event: Any) -> None:
@@ -104,7 +108,8 @@ def run_dbt(
 
     manifest = parse(project)
     with _LOCK:
-        os.environ["NEWSROOM_WAREHOUSE"] = str(Path(warehouse).resolve())  # profiles.yml reads it
+        os.environ["NEWSROOM_WAREHOUSE"] = str(Path(warehouse).resolve())  # profiles.yml reads these
+        os.environ["NEWSROOM_DUCKDB_MEMORY"] = memory_limit
         runner = dbtRunner(manifest=manifest, callbacks=[callback])
         try:
             outcome = runner.invoke(["--quiet", "--no-use-colors", *command, *dbt_args(project, target_path)])

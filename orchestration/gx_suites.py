@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestration.settings import EXPECTATIONS_DIR
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY, EXPECTATIONS_DIR
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,12 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def run_suite(stage: str, database: Path | str, tables: list[str] | None = None) -> list[ExpectationOutcome]:
+def run_suite(
+    stage: str,
+    database: Path | str,
+    tables: list[str] | None = None,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY,
+) -> list[ExpectationOutcome]:
     """Validate `tables` (default: all of the suite's) and return one outcome per expectation."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -90,7 +95,10 @@ def run_suite(stage: str, database: Path | str, tables: list[str] | None = None)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     datasource = context.data_sources.add_sql(
-        name="warehouse", connection_string=f"duckdb:///{Path(database).resolve()}"
+        name="warehouse",
+        connection_string=f"duckdb:///{Path(database).resolve()}",
+        # the same cap as every other writer of the file (duckdb-engine hands `config` to duckdb.connect)
+        kwargs={"connect_args": {"config": {"memory_limit": memory_limit}}},
     )
     outcomes: list[ExpectationOutcome] = []
     engines: list[Any] = []

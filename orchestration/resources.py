@@ -12,13 +12,20 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from orchestration.settings import Settings
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY, Settings
 
 
 class Warehouse(DuckDBResource):
     """The DuckDB warehouse. dagster-duckdb's `get_connection` closes its connection only when the
     step succeeds; a failed step left the file open in the run's process, so the next connection
-    with other settings (the CLI's read-only summary, a test's query) could not open it."""
+    with other settings (the CLI's read-only summary, a test's query) could not open it.
+
+    Its `memory_limit` (in `connection_config`) is also given to dbt and to the GE gates, so that every
+    writer of the file holds the same cap: DuckDB's default is 80% of the machine's RAM per process."""
+
+    @property
+    def memory_limit(self) -> str:
+        return str((self.connection_config or {}).get("memory_limit", DEFAULT_DUCKDB_MEMORY))
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -53,7 +60,9 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": Warehouse(database=str(settings.warehouse)),
+        "duckdb": Warehouse(
+            database=str(settings.warehouse), connection_config={"memory_limit": settings.duckdb_memory}
+        ),
         "paths": NewsroomPaths(
             raw_dir=str(settings.raw_dir),
             report_dir=str(settings.report_dir),

@@ -18,6 +18,10 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 #: because DuckDB allows one writing process per file.
 WRITER_POOL = "duckdb_writer"
 
+#: DuckDB's memory limit for every connection that writes the warehouse (Dagster's resource, dbt, the
+#: GE gates). DuckDB's own default is 80% of the machine's RAM, per process; capped, it spills to disk.
+DEFAULT_DUCKDB_MEMORY = "2GB"
+
 
 def _resolve(value: str) -> Path:
     path = Path(value).expanduser()
@@ -31,6 +35,7 @@ class Settings:
     report_dir: Path
     #: The analyst copy published after every fully-gated run; default: analytics.duckdb beside the warehouse.
     analytics: Path | None = None
+    duckdb_memory: str = DEFAULT_DUCKDB_MEMORY
 
     @property
     def analytics_path(self) -> Path:
@@ -43,6 +48,7 @@ class Settings:
             "NEWSROOM_WAREHOUSE": str(self.warehouse),
             "NEWSROOM_REPORT_DIR": str(self.report_dir),
             "NEWSROOM_ANALYTICS": str(self.analytics_path),
+            "NEWSROOM_DUCKDB_MEMORY": self.duckdb_memory,
         }
 
     @classmethod
@@ -53,6 +59,7 @@ class Settings:
             warehouse=_resolve(os.environ.get("NEWSROOM_WAREHOUSE", "data/warehouse.duckdb")),
             report_dir=_resolve(os.environ.get("NEWSROOM_REPORT_DIR", "data/quality_report")),
             analytics=_resolve(analytics) if analytics else None,
+            duckdb_memory=os.environ.get("NEWSROOM_DUCKDB_MEMORY") or DEFAULT_DUCKDB_MEMORY,
         )
 
 

@@ -75,6 +75,23 @@ def test_identical_headlines_are_linked_as_a_chain_not_every_pair() -> None:
     assert _compare(items) == len(pairs)
 
 
+def test_short_headlines_still_link_through_their_one_shared_word() -> None:
+    """SQL joins most candidates on two shared words; headlines of one or two words can link through
+    one, and must not be lost by that shortcut."""
+    items = [
+        ("a", "Floods", "en", 0),
+        ("b", "The floods", "en", 0),
+        ("c", "Floods!", "en", 1),
+        ("d", "Floods hit Kalomer", "en", 1),
+        ("e", "Kalomer floods: thousands flee", "en", 2),
+        ("f", "Thousands flee Kalomer floods", "en", 2),
+    ]
+    pairs, _ = matching.match_items(items)
+    assert ("a", "b", "duplicate", "same_words_any_order") in {(p.a, p.b, p.relation, p.rule) for p in pairs}
+    assert ("e", "f", "duplicate", "same_words_any_order") in {(p.a, p.b, p.relation, p.rule) for p in pairs}
+    assert _compare(items) == len(pairs)
+
+
 @pytest.mark.parametrize(
     ("path", "day"),
     [
