@@ -66,17 +66,20 @@ def test_sql_shell_is_read_only(built: Built, capsys: pytest.CaptureFixture[str]
     assert built.query("select count(*) from marts.headlines") == [(63,)]
 
 
-def test_large_ingest_shows_progress_per_file(tmp_path) -> None:
-    """A 30-file ingest from the command line: one progress line per file as it is committed (files,
-    bytes, rate, time left), and progress from the text analysis; never a silent stretch."""
+def test_large_ingest_shows_progress_per_batch(tmp_path) -> None:
+    """A 70-file ingest from the command line: one progress line per batch of files as it is committed
+    (files, bytes, rate, time left, which files), and progress from the text analysis; never a silent
+    stretch."""
     import csv
+
+    from assets.raw_store import LOAD_BATCH
 
     with open(PROJECT_ROOT / "tests/data/topic_headlines.csv", newline="", encoding="utf-8") as handle:
         headlines = [row["text"] for row in csv.DictReader(handle)]
     raw = tmp_path / "raw"
     raw.mkdir()
-    for n in range(30):
-        chunk = headlines[n * 10 : n * 10 + 10]
+    for n in range(70):
+        chunk = headlines[n * 4 : n * 4 + 4]
         (raw / f"desk_{n:02d}.txt").write_text("\n-\n".join(chunk) + "\n", encoding="utf-8")
     settings = Settings(
         raw, tmp_path / "warehouse.duckdb", tmp_path / "report", tmp_path / "analytics.duckdb"
@@ -86,13 +89,16 @@ def test_large_ingest_shows_progress_per_file(tmp_path) -> None:
     log = out.stdout + out.stderr
     total = sum(p.stat().st_size for p in raw.iterdir())
     progress = re.findall(
-        r"\[(\d+)/30 files \(([\d.]+)%\) · ([\d.]+ [KMG]?B) of ([\d.]+ [KMG]?B) · [\d.]+ [KMG]?B/s · [\d.]+ files/s"
-        r"(?: · \d+:\d\d left)?\] loaded (desk_\d\d\.txt): \d+ lines",
+        r"\[(\d+)/70 files \(([\d.]+)%\) · ([\d.]+ [KMG]?B) of ([\d.]+ [KMG]?B) · [\d.]+ [KMG]?B/s · [\d.]+ files/s"
+        r"(?: · \d+:\d\d left)?\] (\d+) loaded; (\d+) lines: (desk_\d\d\.txt) … (desk_\d\d\.txt)",
         log,
     )
-    assert [int(p[0]) for p in progress] == list(range(1, 31))  # every file, in order, as it lands
-    assert [p[4] for p in progress] == [f"desk_{n:02d}.txt" for n in range(30)]
+    ends = [*range(LOAD_BATCH, 70, LOAD_BATCH), 70]  # every batch, in order, as it lands
+    assert [int(p[0]) for p in progress] == ends
+    assert [(p[6], p[7]) for p in progress] == [(f"desk_{e - int(p[4]):02d}.txt", f"desk_{e - 1:02d}.txt")
+                                                for e, p in zip(ends, progress, strict=True)]  # fmt: skip
+    assert sum(int(p[5]) for p in progress) >= 70 * 4
     assert progress[-1][1] == "100.0" and progress[-1][2] == progress[-1][3]
     assert progress[-1][3] == f"{total / 1024:.1f} KB"
-    assert "language and topics [30/30 files (100.0%)" in log
-    assert re.search(r"matched 300 headlines: \d+ linked pairs", log)
+    assert "language and topics [70/70 files (100.0%)" in log
+    assert re.search(r"matched 280 headlines: \d+ linked pairs", log)
