@@ -100,6 +100,31 @@ def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iter
             yield FileText(file_id, days[file_id], lines[file_id], articles[file_id])
 
 
+_SEPARATOR = "\x1f"  # ASCII unit separator: in no word, stem, number, topic or term
+
+
+def list_column(rows: list[list[str]]) -> pl.Series:
+    """A List(String) column from Python lists, 15x faster than polars' own conversion, which makes
+    a Series per row (7.5 of 34 s of analysis per file): each row is joined into one string and split
+    again inside polars."""
+    joined = pl.Series([_SEPARATOR.join(r) for r in rows], dtype=pl.String)
+    empty = pl.Series([not r for r in rows], dtype=pl.Boolean)
+    return pl.select(
+        pl.when(empty).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(joined.str.split(_SEPARATOR))
+    ).to_series()
+
+
+def _frame(columns: dict[str, list], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            name: list_column(columns[name])
+            if dtype == pl.List(pl.String)
+            else pl.Series(columns[name], dtype=dtype)
+            for name, dtype in schema.items()
+        }
+    )
+
+
 def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
     """Language of every text line, topics of headlines and articles, and the matching features of
     headlines, for one file (pure: no warehouse access)."""
@@ -119,21 +144,22 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
                 "language_confidence": pl.Float64, "language_method": pl.String},
     )  # fmt: skip
     headlines = [(n, t) for n, role, t, _ in lines if role in ("headline", "related_headline")]
-    headline_rows = []
-    for line_no, headline in headlines:
-        result = topics.classify(headline, by_line[line_no].language)
-        headline_rows.append(
-            (file_id, line_no, result.topic, result.score, result.topics, result.matched_terms)
-        )
-    headline_topics = pl.DataFrame(
-        headline_rows,
-        schema={"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String, "topic_score": pl.Float64,
-                "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
-        orient="row",
-    )  # fmt: skip
-    headline_features = pl.DataFrame(
+    results = [topics.classify(h, by_line[n].language) for n, h in headlines]
+    headline_topics = _frame(
         {
-            "file_id": file_id,
+            "file_id": [file_id] * len(headlines),
+            "line_no": [n for n, _ in headlines],
+            "topic": [r.topic for r in results],
+            "topic_score": [r.score for r in results],
+            "topics": [r.topics for r in results],
+            "topic_terms": [r.matched_terms for r in results],
+        },
+        {"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String, "topic_score": pl.Float64,
+         "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
+    )  # fmt: skip
+    headline_features = _frame(
+        {
+            "file_id": [file_id] * len(headlines),
             "line_no": [n for n, _ in headlines],
             **matching.feature_rows(
                 [headline_id(file_id, n) for n, _ in headlines],
@@ -142,21 +168,31 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
                 [text.day] * len(headlines),
             ),
         },
-        schema=matching.FEATURES_SCHEMA,
+        matching.FEATURES_SCHEMA,
     )
-    article_rows = []
-    article_detections = language.detect_raw([f"{title}. {body}" for _, title, body in text.articles])
-    for (article_id, title, body), det in zip(text.articles, article_detections, strict=True):
-        det = language.resolve(det, file_language)
-        result = topics.classify_article(title, body, det.language)
-        article_rows.append((article_id, file_id, det.language, det.confidence, det.method,
-                             result.topic, result.score, result.topics, result.matched_terms))  # fmt: skip
-    article_topics = pl.DataFrame(
-        article_rows,
-        schema={"article_id": pl.String, "file_id": pl.String, "language": pl.String,
-                "language_confidence": pl.Float64, "language_method": pl.String, "topic": pl.String,
-                "topic_score": pl.Float64, "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
-        orient="row",
+    article_detections = [
+        language.resolve(det, file_language)
+        for det in language.detect_raw([f"{title}. {body}" for _, title, body in text.articles])
+    ]
+    results = [
+        topics.classify_article(title, body, det.language)
+        for (_, title, body), det in zip(text.articles, article_detections, strict=True)
+    ]
+    article_topics = _frame(
+        {
+            "article_id": [a for a, _, _ in text.articles],
+            "file_id": [file_id] * len(text.articles),
+            "language": [d.language for d in article_detections],
+            "language_confidence": [d.confidence for d in article_detections],
+            "language_method": [d.method for d in article_detections],
+            "topic": [r.topic for r in results],
+            "topic_score": [r.score for r in results],
+            "topics": [r.topics for r in results],
+            "topic_terms": [r.matched_terms for r in results],
+        },
+        {"article_id": pl.String, "file_id": pl.String, "language": pl.String,
+         "language_confidence": pl.Float64, "language_method": pl.String, "topic": pl.String,
+         "topic_score": pl.Float64, "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
     )  # fmt: skip
     return {
         "line_language": line_language,

@@ -209,3 +209,15 @@ def test_stories_and_file_quality(built: Built) -> None:
     headline_file = quality["000_d4a6634ab14781a5.txt"]
     assert headline_file[1] == pytest.approx(4 / 61)
     assert headline_file[2][0].startswith("en=") and "de=1" in headline_file[2]
+
+
+def test_list_columns_are_built_exactly() -> None:
+    """The joined-and-split List(String) columns equal polars' own conversion, empty lists included."""
+    import polars as pl
+
+    from assets.file_analysis import list_column
+
+    rows = [["flood", "kalom"], [], ["5.25%"], ["economy:rate cut", "politics:vote"], [""], ["", ""]]
+    got = list_column(rows)
+    assert got.to_list() == rows
+    assert got.equals(pl.Series(rows, dtype=pl.List(pl.String)), check_names=False)
