@@ -4,6 +4,7 @@ A blocking check stops only what runs in a *different* step, so staging, interme
 are separate definitions: a failing staging gate stops the intermediate step, and so on.
 """
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,13 +62,52 @@ def _selection(context: dg.AssetExecutionContext, layer_select: str, keys: dict[
     return " ".join(sorted(uid.split(".")[-1] for uid, key in keys.items() if key in chosen))
 
 
+#: Layers whose models are per-file incremental (macros/per_file.sql), and what decides their rows:
+#: when any of these files changes, the layer is rebuilt from scratch (--full-refresh).
+INCREMENTAL_LAYERS = {
+    "staging": ("dbt_project.yml", "models/staging/*.sql", "seeds/*.csv", "macros/**/*.sql"),
+    "intermediate": ("dbt_project.yml", "models/staging/*.sql", "models/intermediate/*.sql", "seeds/*.csv", "macros/**/*.sql"),
+}  # fmt: skip
+BUILDS_DDL = (
+    "create table if not exists intermediate.dbt_layer_builds "
+    "(layer varchar primary key, digest varchar not null, built_at timestamp not null)"
+)
+
+
+def layer_digest(layer: str) -> str:
+    """Digest of the SQL, seeds and macros that decide an incremental layer's rows."""
+    digest = hashlib.sha256()
+    root = Path(dbt_project().project_dir)
+    for pattern in INCREMENTAL_LAYERS[layer]:
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _needs_full_refresh(duckdb: Warehouse, layer: str, digest: str) -> bool:
+    with duckdb.get_connection() as con:
+        con.execute("create schema if not exists intermediate")
+        con.execute(BUILDS_DDL)
+        built = con.execute(
+            "select digest from intermediate.dbt_layer_builds where layer = ?", [layer]
+        ).fetchall()
+    return not built or built[0][0] != digest
+
+
 def _run_layer(
     context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, layer_select: str
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     keys = _node_keys()
     target = Path(dbt_project().target_path) / "dagster" / layer
+    selection = _selection(context, layer_select, keys)
+    command = ["build", "--select", selection]
+    digest = layer_digest(layer) if layer in INCREMENTAL_LAYERS else None
+    if digest and _needs_full_refresh(duckdb, layer, digest):
+        # a first build, or the layer's SQL or seeds changed since the last one: rebuild every file
+        context.log.info(f"{layer}: SQL or seeds changed since the last build (or none yet): full refresh")
+        command.append("--full-refresh")
     run = run_dbt(
-        ["build", "--select", _selection(context, layer_select, keys)],
+        command,
         dbt_project(),
         Path(duckdb.database),
         target,
@@ -76,6 +116,11 @@ def _run_layer(
     )
     checks = set(context.selected_asset_check_keys)
     with duckdb.get_connection() as con:
+        if digest and run.success and "--full-refresh" in command and selection == layer_select:
+            con.execute(
+                "insert or replace into intermediate.dbt_layer_builds values (?, ?, current_timestamp)",
+                [layer, digest],
+            )
         for result in run.results:
             if result.resource_type in ("model", "seed") and result.status == "success":
                 key = keys[result.unique_id]

@@ -2,8 +2,10 @@
     separator, not a boilerplate phrase) and the nearest navigation link, long text and separator
     above it. Neighbours are found by numbering content lines and joining on that number, which
     works on every engine (no IGNORE NULLS). -#}
+{{ newsroom.per_file_config() }}
 with lines as (
     select * from {{ ref('stg_raw__lines') }}
+    {{ newsroom.only_new_files() }}
 ),
 
 phrases as (

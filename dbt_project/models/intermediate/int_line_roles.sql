@@ -1,8 +1,10 @@
 {#- Exactly one role per line, the rule that decided it, and the block (headline list or article)
     the line belongs to. Rules are tried in order; their roles and descriptions live in the seed
     line_role_rules. -#}
+{{ newsroom.per_file_config() }}
 with context as (
     select * from {{ ref('int_line_context') }}
+    {{ newsroom.only_new_files() }}
 ),
 
 rules as (

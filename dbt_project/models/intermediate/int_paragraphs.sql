@@ -1,9 +1,11 @@
 {#- Paragraphs of articles, with the section heading they fall under and the inline credits
     "(Source: X)" moved out of the text into a list. -#}
+{{ newsroom.per_file_config() }}
 {%- set credit_pattern = '\\(\\s*(?i:sources?)\\s*:\\s*([^)]*)\\)' -%}
 with roles as (
     select * from {{ ref('int_line_roles') }}
     where block_kind = 'article'
+    {%- if is_incremental() %} and file_id not in (select file_id from {{ this }}){% endif %}
 ),
 
 titled_blocks as (
