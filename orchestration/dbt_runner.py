@@ -85,6 +85,10 @@ def _release_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
+def _catalog(manifest: Any) -> str | None:
+    return next((node.database for node in manifest.nodes.values() if getattr(node, "database", None)), None)
+
+
 def run_dbt(
     command: list[str],
     project: DbtProject,
@@ -107,6 +111,10 @@ def run_dbt(
             on_log(event.info.msg)
 
     manifest = parse(project)
+    if _catalog(manifest) != Path(warehouse).stem:
+        # dbt-duckdb names the catalog after the file: a manifest parsed for another file name would
+        # send every model to a catalog that is not attached. dbt parses for this one itself.
+        manifest = None
     with _LOCK:
         os.environ["NEWSROOM_WAREHOUSE"] = str(Path(warehouse).resolve())  # profiles.yml reads these
         os.environ["NEWSROOM_DUCKDB_MEMORY"] = memory_limit

@@ -90,7 +90,7 @@ def test_check_metadata_shows_every_expectation_and_the_report_page(failed_marts
     [
         (
             "staging",
-            "create or replace view staging.stg_raw__lines as select * from staging.stg_raw__lines_ok where line_no <> 3",
+            "delete from staging.stg_raw__lines where line_no = 3",
             "staging.stg_raw__files",
         ),
         (
@@ -112,8 +112,6 @@ def test_each_suite_catches_its_corruption(built: Built, tmp_path, stage, corrup
     copy = tmp_path / "copy.duckdb"
     copy_warehouse(built.settings.warehouse, copy)
     with duckdb.connect(str(copy)) as con:
-        if "stg_raw__lines_ok" in corruption:
-            con.execute("create table staging.stg_raw__lines_ok as select * from staging.stg_raw__lines")
         con.execute(corruption)
     assert all(o.success for o in run_suite(stage, built.settings.warehouse))
     outcomes = run_suite(stage, copy)
