@@ -5,6 +5,8 @@ are separate definitions: a failing staging gate stops the intermediate step, an
 """
 
 import hashlib
+import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,21 @@ INCREMENTAL_LAYERS = {
     "staging": ("dbt_project.yml", "models/staging/*.sql", "seeds/*.csv", "macros/**/*.sql"),
     "intermediate": ("dbt_project.yml", "models/staging/*.sql", "models/intermediate/*.sql", "seeds/*.csv", "macros/**/*.sql"),
 }  # fmt: skip
+#: Per layer, the files its first per-file model has yet to build (`{this}`: that model's table,
+#: absent on a first build). A build of many files runs in batches of FILES_PER_BUILD.
+PENDING_FILES = {
+    "staging": (
+        "staging.stg_raw__lines",
+        "select count(*) from raw.files where status = 'loaded' and superseded_at is null{new}",
+    ),
+    "intermediate": (
+        "intermediate.int_line_context",
+        "select count(distinct file_id) from staging.stg_raw__lines where true{new}",
+    ),
+}
+#: Files per dbt invocation of a per-file layer: a whole gigabyte of lines at once ran out of a 2 GB
+#: cap in int_line_context's window functions.
+FILES_PER_BUILD = 1500
 BUILDS_DDL = (
     "create table if not exists intermediate.dbt_layer_builds "
     "(layer varchar primary key, digest varchar not null, built_at timestamp not null)"
@@ -94,6 +111,46 @@ def _needs_full_refresh(duckdb: Warehouse, layer: str, digest: str) -> bool:
     return not built or built[0][0] != digest
 
 
+def _pending_files(duckdb: Warehouse, layer: str, full_refresh: bool) -> int:
+    table, sql = PENDING_FILES[layer]
+    with duckdb.get_connection() as con:
+        schema, name = table.split(".")
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+        new = "" if full_refresh or not exists else f" and file_id not in (select file_id from {table})"
+        return con.execute(sql.format(new=new)).fetchall()[0][0]
+
+
+def _build_in_batches(
+    context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, full_refresh: bool, target: Path
+) -> tuple[bool, list[str]]:
+    """Build the layer's per-file models FILES_PER_BUILD files at a time, all but the last batch
+    (the last goes with the layer's `dbt build`, tests included). Returns (full_refresh still to
+    do, the vars for the final build)."""
+    pending = _pending_files(duckdb, layer, full_refresh)
+    batches = max(1, math.ceil(pending / FILES_PER_BUILD))
+    variables = ["--vars", json.dumps({"files_per_build": FILES_PER_BUILD})]
+    for batch in range(1, batches):
+        context.log.info(
+            f"{layer}: files {(batch - 1) * FILES_PER_BUILD + 1}-{batch * FILES_PER_BUILD} of {pending}"
+        )
+        command = ["run", "--select", f"path:models/{layer},config.materialized:incremental", *variables]
+        run = run_dbt(
+            [*command, *(["--full-refresh"] if full_refresh else [])],
+            dbt_project(),
+            Path(duckdb.database),
+            target,
+            on_log=context.log.info,
+            memory_limit=duckdb.memory_limit,
+        )
+        if not run.success:
+            raise dg.Failure(description=f"dbt run of the {layer} layer (batch {batch}) failed: {run.error}")
+        full_refresh = False
+    return full_refresh, variables
+
+
 def _run_layer(
     context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, layer_select: str
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -102,9 +159,14 @@ def _run_layer(
     selection = _selection(context, layer_select, keys)
     command = ["build", "--select", selection]
     digest = layer_digest(layer) if layer in INCREMENTAL_LAYERS else None
-    if digest and _needs_full_refresh(duckdb, layer, digest):
+    full_refresh = bool(digest) and _needs_full_refresh(duckdb, layer, digest)
+    if full_refresh:
         # a first build, or the layer's SQL or seeds changed since the last one: rebuild every file
         context.log.info(f"{layer}: SQL or seeds changed since the last build (or none yet): full refresh")
+    if digest and selection == layer_select:
+        still_full, variables = _build_in_batches(context, duckdb, layer, full_refresh, target)
+        command += variables + (["--full-refresh"] if still_full else [])
+    elif full_refresh:
         command.append("--full-refresh")
     run = run_dbt(
         command,
@@ -116,7 +178,7 @@ def _run_layer(
     )
     checks = set(context.selected_asset_check_keys)
     with duckdb.get_connection() as con:
-        if digest and run.success and "--full-refresh" in command and selection == layer_select:
+        if full_refresh and run.success and selection == layer_select:
             con.execute(
                 "insert or replace into intermediate.dbt_layer_builds values (?, ?, current_timestamp)",
                 [layer, digest],

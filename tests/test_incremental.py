@@ -5,6 +5,7 @@ scratch on the same files."""
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from orchestration.dbt_assets import layer_digest
@@ -92,3 +93,26 @@ def test_a_change_to_the_layers_sql_rebuilds_every_file(built: Built, tmp_path: 
     assert query(
         settings, "select digest from intermediate.dbt_layer_builds where layer = 'intermediate'"
     ) == [(layer_digest("intermediate"),)]
+
+
+def test_a_build_in_batches_of_files_equals_one_build(built: Built, tmp_path: Path, monkeypatch) -> None:
+    """A large build runs FILES_PER_BUILD files per dbt invocation (memory stays bounded at any size);
+    one file per batch gives the same tables as the session's single build."""
+    from orchestration import dbt_assets
+
+    monkeypatch.setattr(dbt_assets, "FILES_PER_BUILD", 1)
+    settings = make_settings(tmp_path)
+    for path in built.settings.raw_dir.iterdir():
+        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    assert len(list(settings.raw_dir.iterdir())) >= 2
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_pipeline(settings, instance)
+    assert result.success
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    files = len(list(settings.raw_dir.iterdir()))
+    for layer in ("staging", "intermediate"):
+        assert [m for m in logged if m.startswith(f"{layer}: files ")] == [
+            f"{layer}: files {n}-{n} of {files}" for n in range(1, files)
+        ]
+    for table in PER_FILE:
+        assert _rows(settings, table) == _rows(built.settings, table), table

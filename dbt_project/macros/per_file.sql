@@ -19,10 +19,22 @@
     ) }}
 {%- endmacro %}
 
-{#- In the model's first CTE: only rows of files this model has not built yet. -#}
-{% macro only_new_files(file_id='file_id') -%}
-    {%- if is_incremental() -%}
-        where {{ file_id }} not in (select file_id from {{ this }})
+{#- In the model's first CTE: only rows of files this model has not built yet, taken from `files`
+    (a relation or subquery with a file_id column: the files the model could build), and at most
+    var('files_per_build') of them in file_id order. The limit bounds the memory of a build: the
+    window functions of a whole gigabyte of lines ran out of a 2 GB cap; the Dagster step runs the
+    layer again until every file is built. -#}
+{% macro only_new_files(files) -%}
+    {%- set limit = var('files_per_build', none) -%}
+    {%- if is_incremental() or limit -%}
+        where file_id in (
+            select file_id from (select distinct file_id from {{ files }}) as candidates
+            {%- if is_incremental() %}
+            where file_id not in (select file_id from {{ this }})
+            {%- endif %}
+            order by file_id
+            {%- if limit %} limit {{ limit }}{% endif %}
+        )
     {%- endif -%}
 {%- endmacro %}
 

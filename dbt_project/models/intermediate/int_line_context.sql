@@ -5,7 +5,7 @@
 {{ newsroom.per_file_config() }}
 with lines as (
     select * from {{ ref('stg_raw__lines') }}
-    {{ newsroom.only_new_files() }}
+    {{ newsroom.only_new_files(ref('stg_raw__lines')) }}
 ),
 
 phrases as (

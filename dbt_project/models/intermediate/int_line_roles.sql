@@ -4,7 +4,7 @@
 {{ newsroom.per_file_config() }}
 with context as (
     select * from {{ ref('int_line_context') }}
-    {{ newsroom.only_new_files() }}
+    {{ newsroom.only_new_files(ref('int_line_context')) }}
 ),
 
 rules as (

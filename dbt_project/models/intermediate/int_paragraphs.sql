@@ -2,10 +2,14 @@
     "(Source: X)" moved out of the text into a list. -#}
 {{ newsroom.per_file_config() }}
 {%- set credit_pattern = '\\(\\s*(?i:sources?)\\s*:\\s*([^)]*)\\)' -%}
-with roles as (
+with article_lines as (
     select * from {{ ref('int_line_roles') }}
     where block_kind = 'article'
-    {%- if is_incremental() %} and file_id not in (select file_id from {{ this }}){% endif %}
+),
+
+roles as (
+    select * from article_lines
+    {{ newsroom.only_new_files('article_lines') }}
 ),
 
 titled_blocks as (

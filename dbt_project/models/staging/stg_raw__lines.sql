@@ -7,7 +7,7 @@
 {{ newsroom.per_file_config() }}
 with source as (
     select * from {{ source('raw', 'lines') }}
-    {{ newsroom.only_new_files() }}
+    {{ newsroom.only_new_files("(select file_id from " ~ source('raw', 'files') ~ " where status = 'loaded' and superseded_at is null)") }}
 ),
 
 loaded_files as (
