@@ -3,10 +3,6 @@ with roles as (
     where block_kind = 'article'
 ),
 
-paragraphs as (
-    select * from {{ ref('int_paragraphs') }}
-),
-
 titles as (
     select
         {{ newsroom.line_id('file_id', 'line_no') }} as article_id,
@@ -33,15 +29,7 @@ analysis as (
 ),
 
 bodies as (
-    select
-        block_id,
-        count(*) as paragraph_count,
-        max(line_no) as last_paragraph_line,
-        {{ newsroom.agg_string('text', newsroom.newline() ~ ' || ' ~ newsroom.newline(), 'line_no') }} as body,
-        {{ newsroom.list_flatten(newsroom.agg_list('sources_cited', 'line_no')) }} as sources_cited,
-        cast(sum({{ newsroom.word_count("text") }}) as bigint) as word_count
-    from paragraphs
-    group by block_id
+    select * from {{ ref('int_article_bodies') }}
 ),
 
 final as (
