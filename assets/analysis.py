@@ -24,7 +24,7 @@ from assets.progress import Progress
 from assets.raw_store import transaction
 from orchestration.metadata import python_table_metadata, table_metadata
 from orchestration.resources import Warehouse
-from orchestration.settings import DBT_PROJECT_DIR, PIPELINE_OWNER, WRITER_POOL
+from orchestration.settings import PIPELINE_OWNER, WRITER_POOL, dbt_file_bytes
 
 KEYS = {
     "line_language": "Language of every headline, title, heading and paragraph line (fastText screen, lingua, file tie-breaker).",
@@ -67,10 +67,8 @@ def analysis_version() -> str:
         f"{language.LANGUAGES}|{language.CONFIDENT}|{language.MARGIN}|{language.CANDIDATE}|"
         f"{language.SCREEN_CONFIDENT}".encode()
     )
-    for path in sorted(DBT_PROJECT_DIR.glob("seeds/*.csv")) + sorted(
-        DBT_PROJECT_DIR.glob("models/[si]*/*.sql")
-    ):
-        digest.update(path.read_bytes())
+    for content in dbt_file_bytes("seeds/*.csv", "models/[si]*/*.sql"):
+        digest.update(content)
     return digest.hexdigest()[:12]
 
 

@@ -132,7 +132,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
     detections = language.detect_in_file([t for _, _, t, _ in lines], [w for *_, w in lines])
     by_line = {line_no: det for (line_no, *_), det in zip(lines, detections, strict=True)}
     file_language = language.dominant_language(detections, [w for *_, w in lines])
-    line_language = pl.DataFrame(
+    line_language = _frame(
         {
             "file_id": [file_id] * len(lines),
             "line_no": [r[0] for r in lines],
@@ -140,8 +140,8 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
             "language_confidence": [d.confidence for d in detections],
             "language_method": [d.method for d in detections],
         },
-        schema={"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
-                "language_confidence": pl.Float64, "language_method": pl.String},
+        {"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
+         "language_confidence": pl.Float64, "language_method": pl.String},
     )  # fmt: skip
     headlines = [(n, t) for n, role, t, _ in lines if role in ("headline", "related_headline")]
     results = [topics.classify(h, by_line[n].language) for n, h in headlines]

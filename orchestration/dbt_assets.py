@@ -18,7 +18,7 @@ from orchestration.dbt_runner import run_dbt
 from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
 from orchestration.resources import Warehouse
-from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
+from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL, dbt_file_bytes
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -70,18 +70,8 @@ INCREMENTAL_LAYERS = {
     "staging": ("dbt_project.yml", "models/staging/*.sql", "seeds/*.csv", "macros/**/*.sql"),
     "intermediate": ("dbt_project.yml", "models/staging/*.sql", "models/intermediate/*.sql", "seeds/*.csv", "macros/**/*.sql"),
 }  # fmt: skip
-#: Per layer, the files its first per-file model has yet to build (`{this}`: that model's table,
-#: absent on a first build). A build of many files runs in batches of FILES_PER_BUILD.
-PENDING_FILES = {
-    "staging": (
-        "staging.stg_raw__lines",
-        "select count(*) from raw.files where status = 'loaded' and superseded_at is null{new}",
-    ),
-    "intermediate": (
-        "intermediate.int_line_context",
-        "select count(distinct file_id) from staging.stg_raw__lines where true{new}",
-    ),
-}
+#: Per layer, its first per-file model: the current files not in it yet are what the layer has to build.
+FIRST_PER_FILE_MODEL = {"staging": "staging.stg_raw__lines", "intermediate": "intermediate.int_line_context"}
 #: Files per dbt invocation of a per-file layer: a whole gigabyte of lines at once ran out of a 2 GB
 #: cap in int_line_context's window functions.
 FILES_PER_BUILD = 1500
@@ -94,10 +84,8 @@ BUILDS_DDL = (
 def layer_digest(layer: str) -> str:
     """Digest of the SQL, seeds and macros that decide an incremental layer's rows."""
     digest = hashlib.sha256()
-    root = Path(dbt_project().project_dir)
-    for pattern in INCREMENTAL_LAYERS[layer]:
-        for path in sorted(root.glob(pattern)):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for content in dbt_file_bytes(*INCREMENTAL_LAYERS[layer]):
+        digest.update(content)
     return digest.hexdigest()[:16]
 
 
@@ -112,15 +100,21 @@ def _needs_full_refresh(duckdb: Warehouse, layer: str, digest: str) -> bool:
 
 
 def _pending_files(duckdb: Warehouse, layer: str, full_refresh: bool) -> int:
-    table, sql = PENDING_FILES[layer]
+    """Current files the layer's first per-file model has yet to build (all of them on a full refresh)."""
+    table = FIRST_PER_FILE_MODEL[layer]
     with duckdb.get_connection() as con:
         schema, name = table.split(".")
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
+        built = (
+            not full_refresh
+            and con.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchall()[0][0]
+        )
+        new = f" and file_id not in (select file_id from {table})" if built else ""
+        return con.execute(
+            f"select count(*) from raw.files where status = 'loaded' and superseded_at is null{new}"
         ).fetchall()[0][0]
-        new = "" if full_refresh or not exists else f" and file_id not in (select file_id from {table})"
-        return con.execute(sql.format(new=new)).fetchall()[0][0]
 
 
 def _build_in_batches(

@@ -7,6 +7,7 @@ Relative paths are resolved against the project root, so every entry point
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,15 @@ WRITER_POOL = "duckdb_writer"
 #: DuckDB's memory limit for every connection that writes the warehouse (Dagster's resource, dbt, the
 #: GE gates). DuckDB's own default is 80% of the machine's RAM, per process; capped, it spills to disk.
 DEFAULT_DUCKDB_MEMORY = "2GB"
+
+
+def dbt_file_bytes(*patterns: str) -> Iterator[bytes]:
+    """The bytes of the dbt project's files matching `patterns` (each pattern's files sorted): the SQL
+    and seeds that decide rows the pipeline keeps between runs, hashed by the analysis version and by
+    the per-file dbt layers' full-refresh check."""
+    for pattern in patterns:
+        for path in sorted(DBT_PROJECT_DIR.glob(pattern)):
+            yield path.read_bytes()
 
 
 def _resolve(value: str) -> Path:
