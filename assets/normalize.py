@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +54,30 @@ def strip_furniture(text: str) -> str:
 
 def normalize(text: str) -> str:
     """The form headlines are compared in: 'LIVE: Farewell to Queen Elizabeth II.' -> 'farewell to queen elizabeth ii'."""
+    return _normalize_short(text) if len(text) <= SHORT_TEXT else _normalize(text)
+
+
+#: Texts up to this long (headlines, titles, headings) have their normal form cached: topics and
+#: matching both normalise every headline, and headlines recur across files. Paragraphs and bodies
+#: are not kept (they seldom repeat, and would fill the cache).
+SHORT_TEXT = 300
+
+
+def _normalize(text: str) -> str:
     text = strip_furniture(text).casefold().replace("_", " ")
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+_normalize_short = lru_cache(maxsize=1 << 16)(_normalize)
+
+
 def words(text: str) -> list[str]:
     """Lowercase words of a text, punctuation dropped (apostrophe-s split off and dropped)."""
-    return [w for w in normalize(text).split() if not (len(w) == 1 and w.isalpha())]
+    return _words_of(normalize(text))
+
+
+def _words_of(normalized: str) -> list[str]:
+    return [w for w in normalized.split() if not (len(w) == 1 and w.isalpha())]
 
 
 def stem_words(tokens: list[str], language: str) -> list[str]:
@@ -68,7 +85,14 @@ def stem_words(tokens: list[str], language: str) -> list[str]:
     return stem.stemWords(tokens) if stem else list(tokens)
 
 
-def content_stems(text: str, language: str) -> list[str]:
-    """Stemmed words minus the language's function words: what matching compares."""
-    stop = set(matching_rules()["stopwords"].get(language, ())) | set(matching_rules()["stopwords"]["en"])
-    return stem_words([w for w in words(text) if w not in stop], language)
+@cache
+def _stopwords(language: str) -> frozenset[str]:
+    stopwords = matching_rules()["stopwords"]
+    return frozenset(stopwords.get(language, ())) | frozenset(stopwords["en"])
+
+
+def content_stems(normalized: str, language: str) -> list[str]:
+    """Stemmed words of a normalised text (`normalize`, which is idempotent) minus the language's
+    function words: what matching compares."""
+    stop = _stopwords(language)
+    return stem_words([w for w in _words_of(normalized) if w not in stop], language)
