@@ -3,12 +3,24 @@ our own labelled sets, and the rules that must never bend (the false-merge guard
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets import dedup, language, topics
 from assets.evaluation import evaluate_functions, evaluate_sample_warehouse
-from assets.normalize import normalize
-from tests.conftest import GOLD, Built, read_gold
+from assets.normalize import normalize, stem_words, words
+from tests.conftest import GOLD, SAMPLE_RAW, Built, read_gold
+
+DATA = Path(__file__).parent / "data"
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +233,75 @@ def test_list_columns_are_built_exactly() -> None:
     got = list_column(rows)
     assert got.to_list() == rows
     assert got.equals(pl.Series(rows, dtype=pl.List(pl.String)), check_names=False)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=80))
+def test_normalize_is_idempotent(text: str) -> None:
+    """Matching stems the normalised text without normalising it again (`content_stems`)."""
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+def _naive_term_counts(text: str, lang: str) -> dict[topics.Term, int]:
+    """Every term at every position, by brute force: what the indexed `match_terms` must find."""
+    rules = topics.load_rules()
+    found: dict[topics.Term, int] = {}
+    tokens = words(text)
+    for rule_lang in topics._languages_for(lang, rules):
+        stems = stem_words(tokens, "en" if rule_lang == topics.ANY else rule_lang)
+        for terms in rules.index.get(rule_lang, {}).values():
+            for term in terms:
+                size = len(term.stems)
+                hits = sum(tuple(stems[i : i + size]) == term.stems for i in range(len(stems)))
+                if hits:
+                    found[term] = found.get(term, 0) + hits
+    return found
+
+
+def test_topic_terms_are_counted_like_brute_force() -> None:
+    """Sample articles (long bodies), multilingual headlines, an unknown language and repeated
+    several-word terms: the same terms and counts as trying every term at every position."""
+    texts = [(p.read_text(encoding="utf-8"), "en") for p in sorted(SAMPLE_RAW.iterdir())]
+    texts += [(row["text"], row["language"]) for row in _csv("multilingual_headlines.csv")[:80]]
+    texts += [("Climate change talks: climate change summit and climate change fund", "en")]
+    texts += [("Climate change talks stall as interest rates rise", "und")]
+    multiword = 0
+    for text, lang in texts:
+        got = dict(topics.match_terms(text, lang))
+        assert got == _naive_term_counts(text, lang), text[:60]
+        multiword += sum(count for term, count in got.items() if len(term.stems) > 1)
+    assert multiword >= 3  # the several-word path is exercised
+
+
+def test_detections_are_cached_within_bounds_and_change_no_answer(monkeypatch) -> None:
+    texts = [row["text"] for row in _csv("multilingual_headlines.csv")[:60]]
+    texts += texts[:10]  # repeats
+    language._detections.clear()
+    language._screened.clear()
+    cold = language.detect_in_file(texts)
+    warm = language.detect_in_file(texts)
+    monkeypatch.setattr(language, "CACHE_SIZE", 7)
+    language._detections.clear()
+    language._screened.clear()
+    tiny = language.detect_in_file(texts)
+    assert cold == warm == tiny
+    assert len(language._detections) <= 7 and len(language._screened) <= 7
+
+
+def test_articles_in_the_files_language_keep_the_screen_and_others_go_to_lingua() -> None:
+    english = (
+        "Floods force thousands from their homes. Rivers burst their banks after a week of heavy rain "
+        "across the north of the country, and emergency services evacuated several towns overnight."
+    )
+    german = (
+        "Hochwasser zwingt Tausende zur Flucht. Nach einer Woche mit starkem Regen sind im Norden des "
+        "Landes mehrere Flüsse über die Ufer getreten, und Rettungskräfte haben Städte geräumt."
+    )
+    got = language.detect_with_file_language([english, german, "!!"], "en")
+    assert [d.language for d in got] == ["en", "de", "und"]
+    assert got[0].method == "detector" and got[0].candidates == ((got[0].language, got[0].confidence),)
+    assert got[1] == language.detect_raw([german])[0]  # lingua decided it, as alone
+    assert got[2].method == "too_short"
+    # without a file language, every article goes to lingua
+    assert language.detect_with_file_language([english], None) == language.detect_raw([english])
