@@ -193,6 +193,22 @@ def generate(out_dir: Path, size: int, seed: int = 7) -> CorpusStats:
     return CorpusStats(files, written, headlines, articles)
 
 
+def one_file(path: Path, size: int, seed: int, language: str = "en") -> int:
+    """One file of article pages of about `size` bytes (a desk saving a big batch at once): the new
+    file of the benchmark's incremental run. Returns the number of bytes written."""
+    writer = _Writer(random.Random(seed))
+    pages: list[str] = []
+    written = 0
+    while written < size:
+        page, _ = writer.article(language)
+        pages.append(page)
+        written += len(page.encode("utf-8")) + 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = "\n\n".join(pages).encode("utf-8")
+    path.write_bytes(data)
+    return len(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.corpus", description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", type=Path)

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench.corpus import CorpusStats, generate, parse_size
+from bench.corpus import CorpusStats, generate, one_file, parse_size
 from orchestration.cli import command_env, warehouse_summary
 from orchestration.settings import PROJECT_ROOT, Settings
 
@@ -139,6 +139,9 @@ def _stage_seconds(home: Path) -> dict[str, float]:
     return stages
 
 
+INCOMING = "incoming_1mb.txt"  # the new file of the incremental run
+
+
 def run_pipeline(root: Path, raw_dir: Path) -> PipelineRun:
     """`python -m orchestration.cli run` on raw_dir with its warehouse and DAGSTER_HOME under root."""
     home = root / "dagster_home"
@@ -192,10 +195,9 @@ def bench_size(size_text: str, work: Path, seed: int, incremental: bool = True) 
     )
     inc = None
     if incremental and full.success:
-        extra = root / "extra"
-        generate(extra, parse_size("1MB"), seed + 1000)
-        newest = max(extra.rglob("*.txt"), key=lambda p: p.stat().st_size)
-        shutil.copy(newest, raw / "incoming_1mb.txt")
+        # one new 1 MB file, landed in the corpus' latest dated folder (its news is from that day)
+        latest = max(p for p in raw.iterdir() if p.is_dir())
+        one_file(latest / INCOMING, parse_size("1MB"), seed + 1000)
         inc = run_pipeline(root, raw)
         print(f"[{size_text}] incremental {inc.seconds:.1f} s", flush=True)
     return SizeResult(size_text, asdict(stats), baseline_seconds, baseline_lines, full, inc)

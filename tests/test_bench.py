@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from bench import corpus
-from bench.run import STAGES, bench_size, write_report
+from bench.run import INCOMING, STAGES, bench_size, write_report
 
 
 def _digest(folder: Path) -> str:
@@ -54,8 +54,13 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
         per_file = dict(
             con.execute("select path, line_count from raw.files where status = 'loaded'").fetchall()
         )
-    assert len(per_file) == len(files) + 1 and "incoming_1mb.txt" in per_file
-    assert result.full.lines == sum(v for k, v in per_file.items() if k != "incoming_1mb.txt")
+        incoming, size = con.execute(
+            "select path, size_bytes from raw.files where path like ?", [f"%{INCOMING}"]
+        ).fetchall()[0]
+    # the new file is a real megabyte, landed in the corpus' latest dated folder
+    assert size >= 1024**2 and incoming.startswith(max(p.parent.name for p in files))
+    assert len(per_file) == len(files) + 1
+    assert result.full.lines == sum(v for k, v in per_file.items() if k != incoming)
     assert result.incremental.lines == sum(per_file.values())
     assert result.full.headlines > 0 and result.incremental.headlines > result.full.headlines
     assert set(STAGES.values()) <= set(result.full.stages)
