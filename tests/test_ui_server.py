@@ -84,18 +84,20 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     port = _free_port()
     env = {**command_env(settings, root / "home"), "DAGSTER_PORT": str(port)}
     env.pop("DAGSTER_HOST", None)
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "ui"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    log = root / "ui.log"
+    with open(log, "wb") as output:  # a file, not a pipe: an undrained pipe fills and blocks the run
+        server = subprocess.Popen(
+            ["make", "--no-print-directory", "ui"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=output,
+            start_new_session=True,
+        )
     try:
         deadline, answer, location = time.time() + 180, None, None
         while time.time() < deadline:
-            assert server.poll() is None, server.stderr.read().decode()[-3000:]
+            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
             try:
                 answer = _graphql(port)
                 entries = answer["data"]["workspaceOrError"]["locationEntries"]
