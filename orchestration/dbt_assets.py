@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
+from assets.analysis import analysis_version
 from orchestration.dbt_runner import run_dbt
 from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
@@ -69,9 +70,15 @@ def _selection(context: dg.AssetExecutionContext, layer_select: str, keys: dict[
 INCREMENTAL_LAYERS = {
     "staging": ("dbt_project.yml", "models/staging/*.sql", "seeds/*.csv", "macros/**/*.sql"),
     "intermediate": ("dbt_project.yml", "models/staging/*.sql", "models/intermediate/*.sql", "seeds/*.csv", "macros/**/*.sql"),
+    # and the analysis version (rules, detector settings): the marts copy its per-file results
+    "marts": ("dbt_project.yml", "models/*/*.sql", "seeds/*.csv", "macros/**/*.sql"),
 }  # fmt: skip
 #: Per layer, its first per-file model: the current files not in it yet are what the layer has to build.
-FIRST_PER_FILE_MODEL = {"staging": "staging.stg_raw__lines", "intermediate": "intermediate.int_line_context"}
+FIRST_PER_FILE_MODEL = {
+    "staging": "staging.stg_raw__lines",
+    "intermediate": "intermediate.int_line_context",
+    "marts": "marts.line_roles",
+}
 #: Files per dbt invocation of a per-file layer: a whole gigabyte of lines at once ran out of a 2 GB
 #: cap in int_line_context's window functions.
 FILES_PER_BUILD = 1500
@@ -82,10 +89,13 @@ BUILDS_DDL = (
 
 
 def layer_digest(layer: str) -> str:
-    """Digest of the SQL, seeds and macros that decide an incremental layer's rows."""
+    """Digest of the SQL, seeds and macros (and for the marts, the text analysis' rules) that decide
+    an incremental layer's rows."""
     digest = hashlib.sha256()
     for content in dbt_file_bytes(*INCREMENTAL_LAYERS[layer]):
         digest.update(content)
+    if layer == "marts":
+        digest.update(analysis_version().encode())
     return digest.hexdigest()[:16]
 
 

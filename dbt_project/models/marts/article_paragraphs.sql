@@ -1,5 +1,7 @@
+{{ newsroom.per_file_config() }}
 with paragraphs as (
     select * from {{ ref('int_paragraphs') }}
+    {{ newsroom.only_new_files(ref('int_paragraphs')) }}
 ),
 
 languages as (
@@ -9,6 +11,7 @@ languages as (
 final as (
     select
         paragraphs.article_id,
+        paragraphs.file_id,
         paragraphs.paragraph_no,
         paragraphs.line_no,
         paragraphs.section_heading,

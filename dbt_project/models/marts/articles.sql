@@ -1,6 +1,12 @@
-with roles as (
+{{ newsroom.per_file_config() }}
+with article_lines as (
     select * from {{ ref('int_line_roles') }}
     where block_kind = 'article'
+),
+
+roles as (
+    select * from article_lines
+    {{ newsroom.only_new_files('article_lines') }}
 ),
 
 titles as (
@@ -26,10 +32,12 @@ headings as (
 
 analysis as (
     select * from {{ source('analysis', 'article_topics') }}
+    where file_id in (select file_id from roles)
 ),
 
 bodies as (
     select * from {{ ref('int_article_bodies') }}
+    where file_id in (select file_id from roles)
 ),
 
 final as (

@@ -1,6 +1,17 @@
-with roles as (
+{#- Per file, like the other per-file models (macros/per_file.sql), except for the columns matching
+    decides across files: a new headline can join two stories, or two duplicate groups, of older
+    files. After each build those columns are updated where intermediate.headline_matches now
+    differs (macros/marts.sql), so only rows whose groups changed are rewritten. -#}
+{{ newsroom.per_file_config() }}
+{{ config(post_hook='{{ newsroom.refresh_matches() }}') }}
+with headline_lines as (
     select * from {{ ref('int_line_roles') }}
     where role in ('headline', 'related_headline')
+),
+
+roles as (
+    select * from headline_lines
+    {{ newsroom.only_new_files('headline_lines') }}
 ),
 
 files as (
@@ -9,14 +20,17 @@ files as (
 
 languages as (
     select * from {{ source('analysis', 'line_language') }}
+    where file_id in (select file_id from roles)
 ),
 
 topics as (
     select * from {{ source('analysis', 'headline_topics') }}
+    where file_id in (select file_id from roles)
 ),
 
 matches as (
     select * from {{ source('analysis', 'headline_matches') }}
+    where file_id in (select file_id from roles)
 ),
 
 final as (

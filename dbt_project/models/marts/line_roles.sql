@@ -1,5 +1,7 @@
+{{ newsroom.per_file_config() }}
 with roles as (
     select * from {{ ref('int_line_roles') }}
+    {{ newsroom.only_new_files(ref('int_line_roles')) }}
 ),
 
 final as (
