@@ -7,10 +7,18 @@ asset copies the tables they read (every `marts` and `quality` table, and `raw.f
 the target in one atomic step. A reader holding the old copy keeps reading the old file (the rename
 does not touch an open file); the next reader opens the new one. A run whose gate fails never gets
 here, so the copy is always one that passed every gate.
+
+The new file starts as a copy of the last one, so most of it is not written again: the per-file
+marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
+in the warehouse (their rows never change for a file while the marts' rules stay the same); every
+other table is replaced whole. When the marts were rebuilt from scratch since the last copy (new
+rules), or a table's columns changed, the table is copied whole. `tests/test_reruns_and_readers.py`
+holds the result to a copy made from nothing.
 """
 
 import contextlib
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -22,6 +30,55 @@ from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 
 RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
+#: Per-file marts (dbt_project/macros/per_file.sql) whose rows of a file never change between full
+#: builds. marts.headlines is per-file too, but a new file can change older headlines' groups.
+SYNCED_BY_FILE = ("marts.line_roles", "marts.article_paragraphs", "marts.articles")
+PUBLICATIONS_DDL = """
+create table if not exists analytics_copy.quality.publications (
+    published_at timestamp, marts_built_at timestamp, tables_copied integer, tables_synced integer)
+"""
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = ? and table_schema = ? and table_name = ? order by ordinal_position",
+        [catalog, schema, table],
+    ).fetchall()
+
+
+def _marts_built_at(con: duckdb.DuckDBPyConnection) -> object:
+    """When the marts were last built from scratch (None if never recorded)."""
+    try:
+        rows = con.execute(
+            "select built_at from intermediate.dbt_layer_builds where layer = 'marts'"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
+
+
+def _last_publication(con: duckdb.DuckDBPyConnection) -> object:
+    """The marts build the previous copy was synced against (None: sync nothing)."""
+    try:
+        rows = con.execute(
+            "select marts_built_at from analytics_copy.quality.publications order by published_at desc limit 1"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
+
+
+def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Bring the copy's per-file table to the warehouse's: drop gone files, add new ones."""
+    source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
+    con.execute(f"create or replace temp table source_files as select distinct file_id from {source}")
+    con.execute(f"create or replace temp table copied_files as select distinct file_id from {copy}")
+    con.execute(f"delete from {copy} where file_id not in (select file_id from source_files)")
+    con.execute(
+        f"insert into {copy} by name select * from {source} "
+        "where file_id not in (select file_id from copied_files)"
+    )
 
 
 def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
@@ -36,18 +93,42 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
         """,
         [list(RAW_TABLES_FOR_ANALYSTS)],
     ).fetchall()
+    database = con.execute("select current_database()").fetchall()[0][0]
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    if target.exists() and not target.with_name(target.name + ".wal").exists():
+        shutil.copyfile(target, tmp)  # start from the last copy (readers only ever read it)
     counts: dict[str, int] = {}
+    synced = 0
     con.execute("attach ? as analytics_copy", [str(tmp)])
     try:
+        built_at = _marts_built_at(con)
+        same_build = built_at is not None and _last_publication(con) == built_at
         for schema, table in tables:  # names come from the catalog, quoted as identifiers
             con.execute(f'create schema if not exists analytics_copy."{schema}"')
-            con.execute(
-                f'create table analytics_copy."{schema}"."{table}" as select * from "{schema}"."{table}"'
-            )
-            counts[f"{schema}.{table}"] = con.execute(
-                f'select count(*) from analytics_copy."{schema}"."{table}"'
-            ).fetchall()[0][0]
+            copy = f'analytics_copy."{schema}"."{table}"'
+            if (
+                same_build
+                and f"{schema}.{table}" in SYNCED_BY_FILE
+                and _columns(con, "analytics_copy", schema, table) == _columns(con, database, schema, table)
+            ):
+                _sync_by_file(con, schema, table)
+                synced += 1
+            elif schema != "quality" or table != "publications":
+                con.execute(f'create or replace table {copy} as select * from "{schema}"."{table}"')
+            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {copy}").fetchall()[0][0]
+        # tables the warehouse no longer publishes leave the copy too
+        published = {(s, t) for s, t in tables} | {("quality", "publications")}
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = 'analytics_copy'"
+        ).fetchall():
+            if (schema, table) not in published:
+                con.execute(f'drop table analytics_copy."{schema}"."{table}"')
+        con.execute("create schema if not exists analytics_copy.quality")
+        con.execute(PUBLICATIONS_DDL)
+        con.execute(
+            "insert into analytics_copy.quality.publications values (current_timestamp, ?, ?, ?)",
+            [built_at, len(tables) - synced, synced],
+        )
         con.execute("detach analytics_copy")
         os.replace(tmp, target)  # atomic on one filesystem: readers see the old or the new copy
     except BaseException:

@@ -1,13 +1,15 @@
 """Per-file incremental dbt models (dbt_project/macros/per_file.sql): a run builds only the files the
-staging and intermediate tables have not seen, drops files that are no longer current, and rebuilds
-everything when the layer's SQL or seeds change. Whatever the history, the tables equal a build from
-scratch on the same files."""
+staging, intermediate and per-file marts tables have not seen, drops files that are no longer
+current, updates the headlines whose duplicate group or story a new file changed, and rebuilds
+everything when the layer's SQL or seeds (or, for the marts, the analysis rules) change. Whatever the
+history, the tables equal a build from scratch on the same files."""
 
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from assets import publish
 from orchestration.dbt_assets import layer_digest
 from tests.conftest import Built, copy_warehouse, make_settings, query, run_pipeline
 
@@ -17,14 +19,34 @@ PER_FILE = [
     "intermediate.int_line_roles",
     "intermediate.int_paragraphs",
     "intermediate.int_article_bodies",
+    "marts.line_roles",
+    "marts.headlines",
+    "marts.articles",
+    "marts.article_paragraphs",
 ]
+MARTS = ["marts.headline_pairs", "marts.stories", "marts.topic_counts", "marts.file_quality"]
+#: A sample headline that has no duplicate in the sample: the new file repeats it.
+REPEATED = "Arsenal miss chance to stretch lead in Liverpool stalemate"
 NEW_FILE = (
     "Floods close schools across the north\n-\nCentral bank holds rates steady\n-\nLocal team wins the cup\n"
+    f"-\n{REPEATED}\n"
 )
 
 
 def _rows(settings, table: str) -> list[str]:
-    return sorted(map(repr, query(settings, f"select * from {table}")))
+    """The table's rows, without timestamps (when a build ran, which differs between builds)."""
+    schema, name = table.split(".")
+    columns = [
+        c
+        for c, kind in query(
+            settings,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        )
+        if not kind.startswith("TIMESTAMP")
+    ]
+    return sorted(map(repr, query(settings, f"select {', '.join(columns)} from {table}")))
 
 
 def _from_scratch(raw_dir: Path, root: Path):
@@ -45,14 +67,27 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
         (settings.raw_dir / path.name).write_bytes(path.read_bytes())
     before = {t: _rows(settings, t) for t in PER_FILE}
 
+    groups_before = query(
+        settings, "select duplicate_group_id from marts.headlines where text = ?", [REPEATED]
+    )
+    assert groups_before == [(None,)]
     (settings.raw_dir / "late_desk.txt").write_text(NEW_FILE, encoding="utf-8")
     assert run_pipeline(settings).success
     new_id = query(settings, "select file_id from raw.files where path = 'late_desk.txt'")[0][0]
-    for table in PER_FILE[:3]:
+    for table in [*PER_FILE[:3], "marts.line_roles"]:
         after = _rows(settings, table)
         old = sorted(r for r in after if new_id not in r)
         assert old == before[table], table  # the old files' rows are untouched
-        assert len(after) - len(old) == 5, table  # five lines, no article
+        assert len(after) - len(old) == len(NEW_FILE.splitlines()), table  # its lines, no article
+    # the old headline the new file repeats is now in a duplicate group with it; no other old
+    # headline changed
+    groups = query(
+        settings, "select file_id, duplicate_group_id from marts.headlines where text = ?", [REPEATED]
+    )
+    assert len(groups) == 2 and groups[0][1] is not None and groups[0][1] == groups[1][1]
+    after = _rows(settings, "marts.headlines")
+    unchanged = sorted(r for r in after if new_id not in r and REPEATED not in r)
+    assert unchanged == sorted(r for r in before["marts.headlines"] if REPEATED not in r)
 
     # the same path with new content: the old version's rows go, the new version's come
     (settings.raw_dir / "late_desk.txt").write_text(
@@ -63,8 +98,29 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
         (0,)
     ]
     scratch = _from_scratch(settings.raw_dir, tmp_path / "scratch")
-    for table in PER_FILE:
+    for table in PER_FILE + MARTS:
         assert _rows(settings, table) == _rows(scratch, table), table
+    # the analyst copy, carried forward from the last one, mirrors its warehouse table for table
+    _assert_copy_mirrors_warehouse(settings)
+    synced = query_copy(settings, "select tables_synced from quality.publications order by published_at")
+    assert synced[-1] == (len(publish.SYNCED_BY_FILE),)
+
+
+def query_copy(settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.analytics_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _assert_copy_mirrors_warehouse(settings) -> None:
+    tables = query_copy(
+        settings,
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_name <> 'publications' order by 1",
+    )
+    assert len(tables) >= 12
+    for (table,) in tables:
+        copied = sorted(map(repr, query_copy(settings, f"select * from {table}")))
+        assert copied == sorted(map(repr, query(settings, f"select * from {table}"))), table
 
 
 def test_a_change_to_the_layers_sql_rebuilds_every_file(built: Built, tmp_path: Path) -> None:
@@ -74,6 +130,7 @@ def test_a_change_to_the_layers_sql_rebuilds_every_file(built: Built, tmp_path: 
         (settings.raw_dir / path.name).write_bytes(path.read_bytes())
     assert query(settings, "select layer, digest from intermediate.dbt_layer_builds order by layer") == [
         ("intermediate", layer_digest("intermediate")),
+        ("marts", layer_digest("marts")),
         ("staging", layer_digest("staging")),
     ]
     expected = _rows(settings, "intermediate.int_line_roles")
@@ -111,9 +168,40 @@ def test_a_build_in_batches_of_files_equals_one_build(built: Built, tmp_path: Pa
     assert result.success
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
     files = len(list(settings.raw_dir.iterdir()))
-    for layer in ("staging", "intermediate"):
+    for layer in ("staging", "intermediate", "marts"):
         assert [m for m in logged if m.startswith(f"{layer}: files ")] == [
             f"{layer}: files {n}-{n} of {files}" for n in range(1, files)
         ]
-    for table in PER_FILE:
+    for table in PER_FILE + MARTS:
         assert _rows(settings, table) == _rows(built.settings, table), table
+
+
+def test_new_analysis_rules_rebuild_the_marts(built: Built, tmp_path: Path, monkeypatch) -> None:
+    """The per-file marts copy the text analysis' results: when its rules change (a new analysis
+    version), every file's marts rows are built again, not only new files'."""
+    from orchestration import dbt_assets
+
+    settings = make_settings(tmp_path)
+    copy_warehouse(built.settings.warehouse, settings.warehouse)
+    for path in built.settings.raw_dir.iterdir():
+        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    expected = _rows(settings, "marts.headlines")
+    assert run_pipeline(settings).success  # nothing new: publishes a copy synced file by file
+    assert query_copy(settings, "select tables_synced from quality.publications") == [(0,)]
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update marts.headlines set topic = 'old_topic'")  # as older rules left it
+    # same rules: the build keeps the stored rows (and the marts gate rejects this made-up topic)
+    assert not run_pipeline(settings).success
+    assert query(settings, "select count(*) from marts.headlines where topic = 'old_topic'") == [(63,)]
+
+    monkeypatch.setattr(dbt_assets, "analysis_version", lambda: "rules of another day")
+    assert run_pipeline(settings).success
+    assert _rows(settings, "marts.headlines") == expected
+    # marts built from scratch: the analyst copy takes every table whole, not file by file
+    assert query_copy(settings, "select tables_synced from quality.publications order by published_at")[
+        -1
+    ] == (0,)
+    _assert_copy_mirrors_warehouse(settings)
+    assert query(settings, "select digest from intermediate.dbt_layer_builds where layer = 'marts'") == [
+        (layer_digest("marts"),)
+    ]
