@@ -144,15 +144,18 @@ def _detection(confidences: list) -> Detection:
                      "detector" if confident else "unsure", top)  # fmt: skip
 
 
-#: Detections and fastText answers of recent texts, per process: headlines, titles and section
-#: headings recur across files (the bench corpus' 52,547 section headings have 21 texts). Cleared
-#: when full, so memory stays bounded at any corpus size.
+#: Detections and fastText answers of recent short texts, per process: headlines, titles and
+#: section headings recur across files (the bench corpus' 52,547 section headings have 21 texts);
+#: paragraphs almost never do, and are not kept. Cleared when full, so memory stays bounded (about
+#: 10 MB per process) at any corpus size.
 CACHE_SIZE = 50_000
 _detections: dict[str, Detection] = {}
 _screened: dict[str, tuple[str, float]] = {}
 
 
 def _remember(cache: dict, key: str, value: object) -> None:
+    if len(key) >= LONG_TEXT:
+        return
     if len(cache) >= CACHE_SIZE:
         cache.clear()
     cache[key] = value
@@ -217,8 +220,10 @@ def _screen(texts: Sequence[str], todo: list[int]) -> dict[int, tuple[str, float
         if key not in _screened:
             (label, *_), (prob, *_) = model.predict(" ".join(key.split()), k=1)
             code = label.removeprefix("__label__")
-            _remember(_screened, key, (_FASTTEXT_CODES.get(code, code), float(prob)))
-        out[i] = _screened[key]
+            out[i] = (_FASTTEXT_CODES.get(code, code), float(prob))
+            _remember(_screened, key, out[i])
+        else:
+            out[i] = _screened[key]
     return out
 
 

@@ -68,7 +68,7 @@ def _normalize(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
-_normalize_short = lru_cache(maxsize=1 << 16)(_normalize)
+_normalize_short = lru_cache(maxsize=1 << 15)(_normalize)
 
 
 def words(text: str) -> list[str]:

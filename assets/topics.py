@@ -142,7 +142,7 @@ def score(found: dict[Term, float], rules: TopicRules | None = None) -> TopicRes
     return TopicResult(ranked[0][0], round(best, 3), topics, matched)
 
 
-@lru_cache(maxsize=1 << 15)
+@lru_cache(maxsize=1 << 14)
 def classify(text: str, language: str) -> TopicResult:
     """Topic of a headline. Results are cached: the same headline recurs across files and feeds
     (12% of the bench corpus' headlines, 40% of its article titles); callers must not mutate them."""

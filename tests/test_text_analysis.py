@@ -277,6 +277,7 @@ def test_topic_terms_are_counted_like_brute_force() -> None:
 def test_detections_are_cached_within_bounds_and_change_no_answer(monkeypatch) -> None:
     texts = [row["text"] for row in _csv("multilingual_headlines.csv")[:60]]
     texts += texts[:10]  # repeats
+    texts += [" ".join(texts[:12])]  # a paragraph: long texts are not kept
     language._detections.clear()
     language._screened.clear()
     cold = language.detect_in_file(texts)
@@ -287,6 +288,8 @@ def test_detections_are_cached_within_bounds_and_change_no_answer(monkeypatch) -
     tiny = language.detect_in_file(texts)
     assert cold == warm == tiny
     assert len(language._detections) <= 7 and len(language._screened) <= 7
+    assert len(texts[-1]) >= language.LONG_TEXT
+    assert all(len(key) < language.LONG_TEXT for key in [*language._detections, *language._screened])
 
 
 def test_articles_in_the_files_language_keep_the_screen_and_others_go_to_lingua() -> None:
