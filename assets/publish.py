@@ -47,23 +47,10 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: s
     ).fetchall()
 
 
-def _marts_built_at(con: duckdb.DuckDBPyConnection) -> object:
-    """When the marts were last built from scratch (None if never recorded)."""
+def _first_value(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    """The first column of the query's first row; None when it has none or its table is missing."""
     try:
-        rows = con.execute(
-            "select built_at from intermediate.dbt_layer_builds where layer = 'marts'"
-        ).fetchall()
-    except duckdb.CatalogException:
-        return None
-    return rows[0][0] if rows else None
-
-
-def _last_publication(con: duckdb.DuckDBPyConnection) -> object:
-    """The marts build the previous copy was synced against (None: sync nothing)."""
-    try:
-        rows = con.execute(
-            "select marts_built_at from analytics_copy.quality.publications order by published_at desc limit 1"
-        ).fetchall()
+        rows = con.execute(sql).fetchall()
     except duckdb.CatalogException:
         return None
     return rows[0][0] if rows else None
@@ -101,8 +88,15 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
     synced = 0
     con.execute("attach ? as analytics_copy", [str(tmp)])
     try:
-        built_at = _marts_built_at(con)
-        same_build = built_at is not None and _last_publication(con) == built_at
+        # when the marts were last built from scratch, and the build the last copy was synced against
+        built_at = _first_value(
+            con, "select built_at from intermediate.dbt_layer_builds where layer = 'marts'"
+        )
+        last_copy = _first_value(
+            con,
+            "select marts_built_at from analytics_copy.quality.publications order by published_at desc limit 1",
+        )
+        same_build = built_at is not None and last_copy == built_at
         for schema, table in tables:  # names come from the catalog, quoted as identifiers
             con.execute(f'create schema if not exists analytics_copy."{schema}"')
             copy = f'analytics_copy."{schema}"."{table}"'
