@@ -259,4 +259,5 @@ def detect_in_file(texts: Sequence[str], weights: Sequence[int] | None = None) -
 def detect_with_file_language(texts: Sequence[str], file_language: str | None) -> list[Detection]:
     """Detect texts of a file whose language is already known (its articles, once its lines are
     detected): screened like `detect_in_file`, tie-broken with that language."""
-    return [resolve(d, file_language) for d in _detect_file_raw(texts, None, file_language or "")]
+    raw = _detect_file_raw(texts, None, file_language) if file_language else detect_raw(texts)
+    return [resolve(d, file_language) for d in raw]

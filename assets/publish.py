@@ -107,7 +107,7 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
             ):
                 _sync_by_file(con, schema, table)
                 synced += 1
-            elif schema != "quality" or table != "publications":
+            else:
                 con.execute(f'create or replace table {copy} as select * from "{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {copy}").fetchall()[0][0]
         # tables the warehouse no longer publishes leave the copy too

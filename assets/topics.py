@@ -106,13 +106,10 @@ def match_terms(text: str, language: str, rules: TopicRules | None = None) -> di
         counts = Counter(stems)
         for first in [s for s in counts if s in index]:
             for term in index[first]:
-                if len(term.stems) == 1:
-                    found[term] += counts[first]
-                    continue
                 size = len(term.stems)
-                hits = sum(
+                hits = counts[first] if size == 1 else sum(
                     1 for i, s in enumerate(stems) if s == first and tuple(stems[i : i + size]) == term.stems
-                )
+                )  # fmt: skip
                 if hits:
                     found[term] += hits
     return found

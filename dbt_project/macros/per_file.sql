@@ -5,17 +5,18 @@
     build. A change to the layer's SQL or seeds rebuilds everything: the Dagster step compares their
     digest with the last build's and passes --full-refresh (orchestration/dbt_assets.py). -#}
 
-{#- The config of a per-file model: delete+insert keyed on file_id on DuckDB, merge elsewhere. -#}
-{% macro per_file_config() -%}
-    {{ return(adapter.dispatch('per_file_config', 'newsroom')()) }}
+{#- The config of a per-file model: delete+insert keyed on file_id on DuckDB, merge elsewhere.
+    `post_hooks`: the model's own hooks, run after stale files are deleted. -#}
+{% macro per_file_config(post_hooks=[]) -%}
+    {{ return(adapter.dispatch('per_file_config', 'newsroom')(post_hooks)) }}
 {%- endmacro %}
-{% macro default__per_file_config() -%}
+{% macro default__per_file_config(post_hooks=[]) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='file_id',
         on_schema_change='fail',
-        post_hook='{{ newsroom.delete_stale_files() }}',
+        post_hook=['{{ newsroom.delete_stale_files() }}'] + post_hooks,
     ) }}
 {%- endmacro %}
 

@@ -2,8 +2,7 @@
     decides across files: a new headline can join two stories, or two duplicate groups, of older
     files. After each build those columns are updated where intermediate.headline_matches now
     differs (macros/marts.sql), so only rows whose groups changed are rewritten. -#}
-{{ newsroom.per_file_config() }}
-{{ config(post_hook='{{ newsroom.refresh_matches() }}') }}
+{{ newsroom.per_file_config(post_hooks=['{{ newsroom.refresh_matches() }}']) }}
 with headline_lines as (
     select * from {{ ref('int_line_roles') }}
     where role in ('headline', 'related_headline')
