@@ -4,13 +4,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
+SCALE_STAMP := $(VENV)/.scale-$(shell cat requirements.lock requirements-scale.lock | sha256sum | cut -c1-16)
 
 export PYTHONPATH := $(CURDIR)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help install browser run test bench eval ui dev sql docs lint format manifest clean
+.PHONY: help install scale java redis browser run test bench eval ui dev sql docs lint format manifest spark clean
 
 # Browser tests drive Debian's chromium through Playwright (never Playwright's own download).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -24,6 +25,7 @@ help:
 	@echo "make sql    read-only SQL shell on the analyst copy (docs/queries.sql has queries to try)"
 	@echo "make docs   dbt docs for every model and column -> data/dbt_docs/static_index.html"
 	@echo "make lint   ruff check and format check"
+	@echo "make spark  build the dbt project on Spark from the Parquet copies (NEWSROOM_PARQUET)"
 
 $(STAMP): requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -34,6 +36,27 @@ $(STAMP): requirements.lock
 	touch $@
 
 install: $(STAMP)
+
+# Scaling out (issue 7): dbt-spark with pyspark, dagster-celery and the Redis client from their own lock,
+# Java 17 for Spark and redis-server for the Celery broker from Debian's packages, each only where missing.
+$(SCALE_STAMP): $(STAMP) requirements-scale.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-scale.lock
+	rm -f $(VENV)/.scale-*
+	touch $@
+
+java:
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])' || { \
+	  echo "installing Java 17 (headless) for Spark from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; }
+
+redis:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server for the Celery worker test from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
+
+scale: $(SCALE_STAMP) java redis
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/instance/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -51,11 +74,11 @@ browser:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-test: install browser
+test: install scale browser
 	$(BIN)/python -m pytest
 
 BENCH_SIZES ?= 10MB,100MB,1GB
-bench: install $(DAGSTER_HOME)/dagster.yaml manifest
+bench: install scale $(DAGSTER_HOME)/dagster.yaml manifest
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 eval: install
@@ -66,6 +89,10 @@ ui dev: install $(DAGSTER_HOME)/dagster.yaml manifest
 
 sql: install
 	$(BIN)/python -m orchestration.sql
+
+# The marts on Spark from the Parquet copies of a `make run` (NEWSROOM_PARQUET=data/parquet make run first).
+spark: scale
+	$(BIN)/python -m orchestration.spark_target
 
 docs: install manifest
 	$(BIN)/python -m orchestration.docs

@@ -17,13 +17,13 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
-from assets import language, matching, topics
+from assets import language, matching, parquet_store, topics
 from assets.file_analysis import POOL_MIN_LINES, analyse_files
 from assets.normalize import matching_rules
 from assets.progress import Progress
 from assets.raw_store import transaction
 from orchestration.metadata import python_table_metadata, table_metadata
-from orchestration.resources import Warehouse
+from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import PIPELINE_OWNER, WRITER_POOL, dbt_file_bytes
 
 KEYS = {
@@ -152,14 +152,16 @@ class AnalysisConfig(dg.Config):
             kinds={"python", "duckdb", "polars"},
             owners=[PIPELINE_OWNER],
             description=description,
-            deps=[["intermediate", "int_line_roles"], ["intermediate", "int_paragraphs"]],
+            deps=[["intermediate", "int_analysis_texts"]],
             metadata=python_table_metadata(DDL, f"intermediate.{name}", source="analysis"),
         )
         for name, description in KEYS.items()
     ],
     pool=WRITER_POOL,
 )
-def text_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, duckdb: Warehouse):
+def text_analysis(
+    context: dg.AssetExecutionContext, config: AnalysisConfig, duckdb: Warehouse, paths: NewsroomPaths
+):
     """Analyse new files (language, topics), then match every headline (duplicates, stories)."""
     version = analysis_version()
     with duckdb.get_connection() as con:
@@ -194,6 +196,8 @@ def text_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, duc
             f"matched {headlines} headlines: {sum(relations.values())} linked pairs "
             f"({relations.get('duplicate', 0)} duplicate, {relations.get('story', 0)} story)"
         )
+        if paths.parquet:
+            parquet_store.write_analysis(con, paths.parquet, KEYS)
         tables = {name: table_metadata(con, f"intermediate.{name}") for name in KEYS}
     for name in KEYS:
         metadata = {

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from assets import language, matching, topics
 
-TEXT_ROLES = ("headline", "related_headline", "article_title", "section_heading", "paragraph")
 #: Fewer text lines than this in a run are analysed in-process: the pool costs ~6 s to start (imports
 #: and lingua's models in each worker) and halves the time per file (measured on the 10 MB corpus).
 POOL_MIN_LINES = 50_000
@@ -61,44 +61,40 @@ def landing_day(path: str, loaded_day: int) -> int:
     return loaded_day
 
 
+def file_texts(texts: pa.Table) -> Iterator[FileText]:
+    """The FileText of each file in `texts` (rows of intermediate.int_analysis_texts, whole files), in
+    file_id order: lines by line number, articles by article_id."""
+    rows = texts.sort_by([("file_id", "ascending"), ("line_no", "ascending")]).to_pylist()
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_file[row["file_id"]].append(row)
+    for file_id in sorted(by_file):
+        file_rows = by_file[file_id]
+        first = file_rows[0]
+        yield FileText(
+            file_id,
+            landing_day(first["file_path"], first["loaded_day"]),
+            [
+                (r["line_no"], r["role"], r["text"], r["word_count"])
+                for r in file_rows
+                if r["role"] != "article"
+            ],
+            sorted((r["article_id"], r["text"], r["body"]) for r in file_rows if r["role"] == "article"),
+        )
+
+
 def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iterator[FileText]:
     """The FileText of each file, in order, read READ_BATCH files per query: one query per file
     would scan the line table once per file, quadratic in the number of files."""
     for start in range(0, len(file_ids), READ_BATCH):
         batch = file_ids[start : start + READ_BATCH]
-        lines = defaultdict(list)
-        for file_id, *row in con.execute(
-            f"""
-            select file_id, line_no, role, text, word_count from intermediate.int_line_roles
-            where role in {TEXT_ROLES} and file_id in (select unnest(?::varchar[]))
-            order by file_id, line_no
-            """,
+        texts = con.execute(
+            "select * from intermediate.int_analysis_texts where file_id in (select unnest(?::varchar[]))",
             [batch],
-        ).fetchall():
-            lines[file_id].append(tuple(row))
-        articles = defaultdict(list)
-        for file_id, *row in con.execute(
-            """
-            select p.file_id, p.article_id, any_value(t.text) as title,
-                   string_agg(p.text, ' ' order by p.line_no) as body
-            from intermediate.int_paragraphs p
-            join intermediate.int_line_roles t on t.file_id = p.file_id and t.line_no = p.title_line
-            where p.file_id in (select unnest(?::varchar[]))
-            group by p.file_id, p.article_id order by p.file_id, p.article_id
-            """,
-            [batch],
-        ).fetchall():
-            articles[file_id].append(tuple(row))
-        days = {
-            file_id: landing_day(path, loaded_day)
-            for file_id, path, loaded_day in con.execute(
-                "select file_id, path, date_diff('day', date '1970-01-01', cast(loaded_at as date)) "
-                "from raw.files where file_id in (select unnest(?::varchar[]))",
-                [batch],
-            ).fetchall()
-        }
-        for file_id in batch:
-            yield FileText(file_id, days[file_id], lines[file_id], articles[file_id])
+        ).to_arrow_table()
+        found = {text.file_id: text for text in file_texts(texts)}
+        for file_id in batch:  # a file with no text line still gets its (empty) analysis
+            yield found.get(file_id) or FileText(file_id, 0, [], [])
 
 
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no word, stem, number, topic or term
@@ -204,7 +200,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
 
 def _text_lines(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> int:
     return con.execute(
-        f"select count(*) from intermediate.int_line_roles where role in {TEXT_ROLES} and file_id in "
+        "select count(*) from intermediate.int_analysis_texts where role <> 'article' and file_id in "
         "(select unnest(?::varchar[]))",
         [file_ids],
     ).fetchall()[0][0]

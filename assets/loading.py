@@ -4,6 +4,7 @@ from collections import Counter
 
 import dagster as dg
 
+from assets import parquet_store
 from assets.progress import Progress
 from assets.raw_store import DDL, FileOutcome, load_raw_dir
 from orchestration.metadata import markdown_table, python_table_metadata, table_metadata
@@ -82,6 +83,9 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: Warehouse, pa
 
     with duckdb.get_connection() as con:
         report = load_raw_dir(con, paths.raw_path, on_batch=on_batch)
+        parquet_files = parquet_store.write_raw(con, paths.parquet) if paths.parquet else 0
+        if paths.parquet:
+            context.log.info(f"Parquet copy under {paths.parquet}: lines of {parquet_files} new files")
         tables = {key: table_metadata(con, ".".join(key.path)) for key in context.selected_asset_keys}
     rejected = [o for o in report.outcomes if o.status in ("rejected", "unreadable")]
     loaded = [o for o in report.outcomes if o.status in ("loaded", "empty")]
@@ -95,6 +99,7 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: Warehouse, pa
             "files_rejected": len(rejected),
             "files_already_loaded": report.count("already_loaded"),
             "paths_not_read": report.count("unreadable"),
+            "parquet_files_written": parquet_files,
             "loaded_this_run": dg.MetadataValue.md(
                 _listing(["path", "status", "lines"], [(o.path, o.status, o.line_count) for o in loaded])
             ),

@@ -37,11 +37,13 @@ class Warehouse(DuckDBResource):
 
 
 class NewsroomPaths(dg.ConfigurableResource):
-    """Paths outside the working warehouse: the landing folder, the quality report, the analyst copy."""
+    """Paths outside the working warehouse: the landing folder, the quality report, the analyst copy,
+    and the Parquet copies for Spark (empty: not written)."""
 
     raw_dir: str
     report_dir: str
     analytics: str
+    parquet: str = ""
 
     @property
     def raw_path(self) -> Path:
@@ -67,5 +69,6 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             raw_dir=str(settings.raw_dir),
             report_dir=str(settings.report_dir),
             analytics=str(settings.analytics_path),
+            parquet=settings.parquet,
         ),
     }

@@ -38,6 +38,11 @@ def _resolve(value: str) -> Path:
     return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
 
 
+def _parquet_root(value: str) -> str:
+    """A URL (s3://…) as written, a local path resolved like the others, empty as empty."""
+    return value if not value or "://" in value else str(_resolve(value))
+
+
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path
@@ -46,6 +51,9 @@ class Settings:
     #: The analyst copy published after every fully-gated run; default: analytics.duckdb beside the warehouse.
     analytics: Path | None = None
     duckdb_memory: str = DEFAULT_DUCKDB_MEMORY
+    #: Where Parquet copies of the raw layer and the text analysis go, for the Spark target
+    #: (assets/parquet_store.py): a folder or an object-store URL; empty: none are written.
+    parquet: str = ""
 
     @property
     def analytics_path(self) -> Path:
@@ -59,6 +67,7 @@ class Settings:
             "NEWSROOM_REPORT_DIR": str(self.report_dir),
             "NEWSROOM_ANALYTICS": str(self.analytics_path),
             "NEWSROOM_DUCKDB_MEMORY": self.duckdb_memory,
+            "NEWSROOM_PARQUET": self.parquet,
         }
 
     @classmethod
@@ -70,6 +79,7 @@ class Settings:
             report_dir=_resolve(os.environ.get("NEWSROOM_REPORT_DIR", "data/quality_report")),
             analytics=_resolve(analytics) if analytics else None,
             duckdb_memory=os.environ.get("NEWSROOM_DUCKDB_MEMORY") or DEFAULT_DUCKDB_MEMORY,
+            parquet=_parquet_root(os.environ.get("NEWSROOM_PARQUET", "")),
         )
 
 

@@ -20,3 +20,7 @@
             or headlines.story_id is distinct from matches.story_id
         )
 {%- endmacro %}
+{#- On Spark marts.headlines is rebuilt whole from headline_matches each run (macros/per_file.sql):
+    nothing to refresh. -#}
+{% macro spark__refresh_matches() -%}
+{%- endmacro %}

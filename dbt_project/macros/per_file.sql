@@ -5,7 +5,7 @@
     build. A change to the layer's SQL or seeds rebuilds everything: the Dagster step compares their
     digest with the last build's and passes --full-refresh (orchestration/dbt_assets.py). -#}
 
-{#- The config of a per-file model: delete+insert keyed on file_id on DuckDB, merge elsewhere.
+{#- The config of a per-file model: delete+insert keyed on file_id on DuckDB.
     `post_hooks`: the model's own hooks, run after stale files are deleted. -#}
 {% macro per_file_config(post_hooks=[]) -%}
     {{ return(adapter.dispatch('per_file_config', 'newsroom')(post_hooks)) }}
@@ -19,14 +19,23 @@
         post_hook=['{{ newsroom.delete_stale_files() }}'] + post_hooks,
     ) }}
 {%- endmacro %}
+{#- Spark rebuilds a per-file model whole, as a Parquet table. Offline, its per-key strategies need
+    Delta or Iceberg jars pip does not ship (merge), and a delete of a Parquet table's rows is not
+    possible; insert_overwrite partitioned by file_id would make one partition per news file, the
+    small-files problem Spark is worst at. On a cluster with Delta, `merge` on file_id is the twin of
+    DuckDB's delete+insert (docs/deploy.md). -#}
+{% macro spark__per_file_config(post_hooks=[]) -%}
+    {{ config(materialized='table', file_format='parquet', post_hook=post_hooks) }}
+{%- endmacro %}
 
 {#- In the model's first CTE: only rows of files this model has not built yet, taken from `files`
     (a relation or subquery with a file_id column: the files the model could build), and at most
-    var('files_per_build') of them in file_id order. The limit bounds the memory of a build: the
+    var('files_per_build') of them in file_id order (incremental models only: a table, as on Spark,
+    is always built whole). The limit bounds the memory of a build: the
     window functions of a whole gigabyte of lines ran out of a 2 GB cap; the Dagster step runs the
     layer again until every file is built. -#}
 {% macro only_new_files(files) -%}
-    {%- set limit = var('files_per_build', none) -%}
+    {%- set limit = var('files_per_build', none) if config.get('materialized') == 'incremental' else none -%}
     {%- if is_incremental() or limit -%}
         where file_id in (
             select file_id from (select distinct file_id from {{ files }}) as candidates

@@ -1,11 +1,12 @@
 {#- List (array) helpers. DuckDB and Spark name these differently; models call only these. -#}
 
-{#- Aggregate expr into a list ordered by order_by (Spark's collect_list has no order). -#}
+{#- Aggregate expr into a list ordered by order_by, ties by the value itself (Spark's collect_list has no
+    order: its twin sorts (order_by, value) pairs, so both engines break ties the same way). -#}
 {% macro agg_list(expr, order_by) -%}
     {{ return(adapter.dispatch('agg_list', 'newsroom')(expr, order_by)) }}
 {%- endmacro %}
 {% macro default__agg_list(expr, order_by) -%}
-    coalesce(list({{ expr }} order by {{ order_by }}) filter (where {{ expr }} is not null), [])
+    coalesce(list({{ expr }} order by {{ order_by }}, {{ expr }}) filter (where {{ expr }} is not null), [])
 {%- endmacro %}
 {% macro spark__agg_list(expr, order_by) -%}
     transform(sort_array(collect_list(struct({{ order_by }} as k, {{ expr }} as v))), x -> x.v)
@@ -16,7 +17,7 @@
     {{ return(adapter.dispatch('agg_string', 'newsroom')(expr, separator_sql, order_by)) }}
 {%- endmacro %}
 {% macro default__agg_string(expr, separator_sql, order_by) -%}
-    string_agg({{ expr }}, {{ separator_sql }} order by {{ order_by }})
+    string_agg({{ expr }}, {{ separator_sql }} order by {{ order_by }}, {{ expr }})
 {%- endmacro %}
 {% macro spark__agg_string(expr, separator_sql, order_by) -%}
     array_join({{ newsroom.spark__agg_list(expr, order_by) }}, {{ separator_sql }})
