@@ -12,8 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.landing import files_by_day, landing_days
 from assets.raw_store import iter_raw_files
-from orchestration.jobs import newsroom_all
+from orchestration.jobs import landing_parquet_by_day, newsroom_all
 from orchestration.resources import NewsroomPaths
 
 Fingerprint = tuple[int, int]  # size in bytes, mtime in ns
@@ -74,4 +75,25 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, paths: NewsroomPaths):
     return dg.RunRequest(
         run_key=run_key(decision.ready),
         tags={"newsroom/new_files": str(len(decision.ready))},
+    )
+
+
+@dg.sensor(
+    name="landing_days_sensor",
+    job=landing_parquet_by_day,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Adds a landing_days partition for each new landing day and requests its run "
+    "(only when a Parquet root is configured).",
+)
+def landing_days_sensor(context: dg.SensorEvaluationContext, paths: NewsroomPaths):
+    if not paths.parquet:
+        return dg.SkipReason("no Parquet root configured (NEWSROOM_PARQUET)")
+    known = set(context.instance.get_dynamic_partitions(landing_days.name))
+    new_days = [day for day in files_by_day(paths.raw_path) if day not in known]
+    if not new_days:
+        return dg.SkipReason("no new landing day")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=day, run_key=f"landing-{day}") for day in new_days],
+        dynamic_partitions_requests=[landing_days.build_add_request(new_days)],
     )
