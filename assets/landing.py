@@ -10,7 +10,7 @@ duplicate row. A file that cannot be decoded is listed in the day's result with 
 other files of the day go on.
 
 Two ways to run it:
-- the asset `raw/landing_parquet`, partitioned by day (`landing_days`, filled by a sensor): a backfill
+- the asset `landing/day_parquet`, partitioned by day (`landing_days`, filled by a sensor): a backfill
   of many days is one run per day, which a run launcher spreads over processes or pods;
 - the job in orchestration/workers.py, which maps days over a Celery worker fleet in one run.
 """
@@ -41,6 +41,13 @@ LINES_SCHEMA = pa.schema(
     ]
 )
 _EPOCH = dt.date(1970, 1, 1)
+COLUMNS = {
+    "file_id": "sha256 of the file's bytes (also the Parquet file's name).",
+    "path": "Path of the file below the landing folder.",
+    "line_no": "1-based physical line number.",
+    "text": "Decoded line text as written.",
+    "encoding": "Encoding the file was decoded with.",
+}
 
 landing_days = dg.DynamicPartitionsDefinition(name="landing_days")
 
@@ -125,13 +132,21 @@ def day_metadata(result: DayResult) -> dict[str, object]:
 
 
 @dg.asset(
-    key=["raw", "landing_parquet"],
-    group_name="raw",
+    key=["landing", "day_parquet"],
+    group_name="landing",
     partitions_def=landing_days,
     kinds={"python", "parquet"},
     owners=[PIPELINE_OWNER],
     description="One landing day's files decoded to Parquet (one file per landed file, named by its "
     "sha256) under <parquet>/landing/day=<day>/. Writes no DuckDB, so days run in parallel.",
+    metadata={
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(field.name, str(field.type), description=COLUMNS[field.name])
+                for field in LINES_SCHEMA
+            ]
+        )
+    },
 )
 def landing_parquet(context: dg.AssetExecutionContext, paths: NewsroomPaths) -> dg.MaterializeResult:
     """Decode one day's landed files to Parquet; a file already written (same content) is skipped."""

@@ -2,6 +2,9 @@
 tables, so that the same code runs wherever the texts are: through DuckDB on one machine, through
 Spark's `groupBy("file_id").applyInArrow` on a cluster (orchestration/spark_target.py).
 
+Matching (duplicate groups and stories) compares headlines across files: `match_features` runs the
+pipeline's matching SQL over any set of headline features, on Spark in one task over all of them.
+
 Input: rows of intermediate.int_analysis_texts holding whole files (the file's own language breaks
 ties between lines, so a file is never split). Output: one long table of every result, tagged with
 the analysis table it belongs to (`output`); `split_results` turns it back into those tables. Both
@@ -16,6 +19,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from assets import matching
 from assets.file_analysis import analyse_file, file_texts
 from assets.matching import FEATURES_SCHEMA
 
@@ -98,3 +102,60 @@ def analyse_in_duckdb(con: duckdb.DuckDBPyConnection, files_per_batch: int = 64)
                 [batch],
             ).to_arrow_table()
         )
+
+
+#: What matching writes (assets/analysis.py's DDL): one table per output, tagged like RESULTS_SCHEMA.
+MATCH_OUTPUTS: dict[str, dict[str, pl.DataType]] = {
+    "headline_matches": {"headline_id": pl.String, "file_id": pl.String, "line_no": pl.Int32,
+                         "normalized_text": pl.String, "duplicate_group_id": pl.String, "story_id": pl.String},
+    "headline_pairs": {"headline_id_a": pl.String, "headline_id_b": pl.String, "relation": pl.String,
+                       "score": pl.Float64, "rule": pl.String},
+}  # fmt: skip
+_MATCH_COLUMNS: dict[str, pl.DataType] = {"output": pl.String}
+for _schema in MATCH_OUTPUTS.values():
+    _MATCH_COLUMNS |= _schema
+MATCH_SCHEMA: pa.Schema = pa.schema(
+    [pa.field(f.name, _plain(f.type)) for f in pl.DataFrame(schema=_MATCH_COLUMNS).to_arrow().schema]
+)
+
+
+def match_features(features: pa.Table) -> pa.Table:
+    """Duplicate groups, stories and linked pairs over every headline in `features` (rows of
+    headline_features), with the pipeline's own matching SQL (assets/matching.py) in an in-memory
+    DuckDB: what the asset runs over the warehouse, and what Spark runs in one task over all
+    features. Returns a MATCH_SCHEMA table."""
+    con = duckdb.connect()
+    try:
+        con.register("features", features)
+        matching.match(con, "features", "pairs", "groups")
+        matches = con.execute(
+            """
+            select 'headline_matches' as output, f.headline_id, f.file_id, f.line_no, f.normalized_text,
+                   g.duplicate_group_id, g.story_id
+            from features f join groups g using (headline_id)
+            """
+        ).to_arrow_table()
+        pairs = con.execute("select 'headline_pairs' as output, * from pairs").to_arrow_table()
+    finally:
+        con.close()
+    frames = [pl.DataFrame(schema=_MATCH_COLUMNS), pl.from_arrow(matches), pl.from_arrow(pairs)]
+    return (
+        pl.concat(frames, how="diagonal_relaxed").select(list(_MATCH_COLUMNS)).to_arrow().cast(MATCH_SCHEMA)
+    )
+
+
+def split_matches(results: pa.Table) -> dict[str, pl.DataFrame]:
+    """headline_matches and headline_pairs from a MATCH_SCHEMA table."""
+    frame = pl.from_arrow(results)
+    return {
+        output: frame.filter(pl.col("output") == output).select(list(schema)).cast(schema)
+        for output, schema in MATCH_OUTPUTS.items()
+    }
+
+
+def match_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """`match_features` over every batch of the partition at once (Spark's mapInArrow after
+    coalesce(1): matching must see all headlines)."""
+    collected = list(batches)
+    if collected:
+        yield from match_features(pa.Table.from_batches(collected)).to_batches()

@@ -3,10 +3,12 @@
 For each size, in one run: (a) the baseline — DuckDB's `read_csv` of every file into a lines table;
 (b) the whole pipeline through Dagster (`python -m orchestration.cli run`, every asset and gate) in a
 fresh warehouse; (c) per-stage times from the run's own Dagster event log; (d) peak RSS of the run's
-process tree, sampled every 0.2 s; (e) an incremental run after one new ~1 MB file lands. Writes the
-table, the machine's description and a chart to docs/benchmarks.md / docs/img/benchmarks.png.
+process tree, sampled every 0.2 s; (e) an incremental run after one new ~1 MB file lands; (f) at the
+`--spark-sizes` (100 MB by default) the same dbt project built on Spark (local[2]) and on DuckDB, each
+as one `dbt build` process from the same sources, and the text analysis on Spark. Writes the table,
+the machine's description and a chart to docs/benchmarks.md / docs/img/benchmarks.png.
 
-    python -m bench.run --sizes 10MB,100MB [--out docs/benchmarks.md] [--work data/bench]
+    python -m bench.run --sizes 10MB,100MB [--spark-sizes 100MB] [--out docs/benchmarks.md] [--work data/bench]
 """
 
 from __future__ import annotations
@@ -60,6 +62,18 @@ class PipelineRun:
 
 
 @dataclass
+class SparkRun:
+    """The dbt project on Spark against DuckDB, from the same sources (one `dbt build` each)."""
+
+    success: bool
+    parquet_export_seconds: float  # writing the raw layer and the analysis tables as Parquet
+    dbt_duckdb_seconds: float
+    dbt_spark_seconds: float
+    analysis_spark_seconds: float  # language, topics, features (applyInArrow), then matching
+    analysis_rows: int = 0
+
+
+@dataclass
 class SizeResult:
     size: str
     corpus: dict
@@ -67,6 +81,7 @@ class SizeResult:
     baseline_lines: int
     full: PipelineRun
     incremental: PipelineRun | None
+    spark: SparkRun | None = None
 
     @property
     def ratio(self) -> float:
@@ -169,7 +184,47 @@ def run_pipeline(root: Path, raw_dir: Path) -> PipelineRun:
     return result
 
 
-def bench_size(size_text: str, work: Path, seed: int, incremental: bool = True) -> SizeResult:
+def bench_spark(root: Path) -> SparkRun:
+    """After a pipeline run in `root`: export its sources to Parquet, then `dbt build` on a copy of the
+    warehouse (DuckDB, full refresh) and on Spark, then the text analysis on Spark."""
+    from assets import parquet_store
+    from assets.analysis import KEYS
+    from orchestration.spark_target import analyse_in_process, build_on_spark
+
+    parquet, spark_dir = root / "parquet", root / "spark"
+    shutil.rmtree(parquet, ignore_errors=True)
+    shutil.rmtree(spark_dir, ignore_errors=True)
+    copy = root / "dbt_duckdb.duckdb"
+    shutil.copy(root / "warehouse.duckdb", copy)
+    started = time.perf_counter()
+    with duckdb.connect(str(copy)) as con:
+        parquet_store.write_raw(con, str(parquet))
+        parquet_store.write_analysis(con, str(parquet), KEYS)
+    export = time.perf_counter() - started
+    started = time.perf_counter()
+    dbt = Path(sys.executable).with_name("dbt")
+    duck = subprocess.run(
+        [str(dbt), "build", "--full-refresh", "--project-dir", str(PROJECT_ROOT / "dbt_project"),
+         "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target-path", str(root / "dbt_duckdb_target")],
+        env={**os.environ, "NEWSROOM_WAREHOUSE": str(copy), "NEWSROOM_DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"},
+        capture_output=True, text=True, cwd=root,
+    )  # fmt: skip
+    dbt_duckdb = time.perf_counter() - started
+    copy.unlink()
+    built = build_on_spark(str(parquet), spark_dir)
+    started = time.perf_counter()
+    analysed = analyse_in_process(spark_dir, spark_dir / "analysed") if built.success else None
+    analysis = time.perf_counter() - started
+    rows = int(analysed.stdout.split()[0]) if analysed and analysed.returncode == 0 else 0
+    ok = duck.returncode == 0 and built.success and rows > 0
+    if not ok:
+        (root / "spark.log").write_text(duck.stdout + built.log + (analysed.stderr if analysed else ""))
+    return SparkRun(ok, export, dbt_duckdb, built.seconds, analysis, rows)
+
+
+def bench_size(
+    size_text: str, work: Path, seed: int, incremental: bool = True, spark: bool = False
+) -> SizeResult:
     size = parse_size(size_text)
     corpus_dir = work / f"corpus-{size_text}-seed{seed}"
     stats_file = corpus_dir.with_suffix(".json")
@@ -200,7 +255,15 @@ def bench_size(size_text: str, work: Path, seed: int, incremental: bool = True) 
         one_file(latest / INCOMING, parse_size("1MB"), seed + 1000)
         inc = run_pipeline(root, raw)
         print(f"[{size_text}] incremental {inc.seconds:.1f} s", flush=True)
-    return SizeResult(size_text, asdict(stats), baseline_seconds, baseline_lines, full, inc)
+    on_spark = None
+    if spark and full.success:
+        on_spark = bench_spark(root)
+        print(
+            f"[{size_text}] dbt build: DuckDB {on_spark.dbt_duckdb_seconds:.1f} s, Spark "
+            f"{on_spark.dbt_spark_seconds:.1f} s; analysis on Spark {on_spark.analysis_spark_seconds:.1f} s",
+            flush=True,
+        )
+    return SizeResult(size_text, asdict(stats), baseline_seconds, baseline_lines, full, inc, on_spark)
 
 
 def machine() -> str:
@@ -269,6 +332,27 @@ def write_report(results: list[SizeResult], out: Path, chart: Path) -> None:
                 + " | ".join(f"{r.incremental.stages.get(name, 0):.1f}" for r in results if r.incremental)
                 + " |"
             )
+    with_spark = [r for r in results if r.spark]
+    if with_spark:
+        lines += [
+            "",
+            "The same dbt project on Spark (dbt-spark `method: session`, `local[2]`, on this machine) and on "
+            "DuckDB: one `dbt build` process each (every seed, model and data test, from scratch) from the "
+            "same sources; and the text analysis (language, topics, matching features) on Spark with "
+            "`applyInArrow`, against the pipeline's own text-analysis stage (worker processes, plus matching).",
+            "",
+            "| size | Parquet export s | dbt build DuckDB s | dbt build Spark s | Spark ÷ DuckDB "
+            "| text analysis (pipeline) s | text analysis on Spark s | Spark ÷ pipeline |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in with_spark:
+            sp, analysis = r.spark, r.full.stages.get("text analysis", float("nan"))
+            lines.append(
+                f"| {r.size} | {sp.parquet_export_seconds:.1f} | {sp.dbt_duckdb_seconds:.1f} "
+                f"| {sp.dbt_spark_seconds:.1f} | {sp.dbt_spark_seconds / sp.dbt_duckdb_seconds:.1f}× "
+                f"| {analysis:.1f} | {sp.analysis_spark_seconds:.1f} | {sp.analysis_spark_seconds / analysis:.1f}× |"
+                + ("" if sp.success else " FAILED (spark.log)")
+            )
     lines += ["", f"![time per stage against size]({os.path.relpath(chart, out.parent)})", ""]
     out.parent.mkdir(parents=True, exist_ok=True)
     body = "\n".join(lines)
@@ -329,10 +413,11 @@ def _chart(results: list[SizeResult], stage_names: list[str], path: Path) -> Non
 
 
 def _load_result(item: dict) -> SizeResult:
-    inc = item.get("incremental")
+    inc, spark = item.get("incremental"), item.get("spark")
     return SizeResult(
         item["size"], item["corpus"], item["baseline_seconds"], item["baseline_lines"],
         PipelineRun(**item["full"]), PipelineRun(**inc) if inc else None,
+        SparkRun(**spark) if spark else None,
     )  # fmt: skip
 
 
@@ -344,13 +429,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--chart", type=Path, default=PROJECT_ROOT / "docs" / "img" / "benchmarks.png")
     parser.add_argument("--no-incremental", action="store_true")
+    parser.add_argument("--spark-sizes", default="100MB", help="sizes also built on Spark ('' for none)")
     parser.add_argument("--report-only", type=Path, help="rewrite the report from a saved benchmarks.json")
     args = parser.parse_args(argv)
     if args.report_only:
         results = [_load_result(item) for item in json.loads(args.report_only.read_text())]
     else:
         sizes = args.sizes.split(",")
-        results = [bench_size(s.strip(), args.work, args.seed, not args.no_incremental) for s in sizes]
+        spark_sizes = {s.strip() for s in args.spark_sizes.split(",") if s.strip()}
+        results = [
+            bench_size(s.strip(), args.work, args.seed, not args.no_incremental, s.strip() in spark_sizes)
+            for s in sizes
+        ]
     write_report(results, args.out, args.chart)
     print(args.out.read_text(encoding="utf-8"))
     return 0 if all(r.full.success for r in results) else 1

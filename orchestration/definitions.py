@@ -3,26 +3,18 @@
 import dagster as dg
 
 from assets.analysis import text_analysis
-from assets.landing import landing_parquet
 from assets.loading import raw_files_and_lines
 from assets.publish import analytics_copy
 from assets.quality_report import quality_report
 from orchestration.checks import GATES
 from orchestration.dbt_assets import DBT_LAYER_ASSETS
-from orchestration.jobs import landing_parquet_by_day, newsroom_all
+from orchestration.jobs import newsroom_all
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_refresh
-from orchestration.sensors import landing_days_sensor, raw_files_sensor
+from orchestration.sensors import raw_files_sensor
 from orchestration.settings import Settings
 
-ASSETS = [
-    raw_files_and_lines,
-    *DBT_LAYER_ASSETS,
-    text_analysis,
-    quality_report,
-    analytics_copy,
-    landing_parquet,
-]
+ASSETS = [raw_files_and_lines, *DBT_LAYER_ASSETS, text_analysis, quality_report, analytics_copy]
 
 
 def build_defs(settings: Settings | None = None) -> dg.Definitions:
@@ -30,9 +22,9 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=GATES,
-        jobs=[newsroom_all, landing_parquet_by_day],
+        jobs=[newsroom_all],
         schedules=[daily_refresh],
-        sensors=[raw_files_sensor, landing_days_sensor],
+        sensors=[raw_files_sensor],
         resources=build_resources(settings),
         # Steps are small and share one DuckDB file: running them in one process avoids 3-5 s of
         # start-up per step and never has two processes open the file for writing.

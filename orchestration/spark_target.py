@@ -144,14 +144,16 @@ def spark_ddl(schema: pa.Schema) -> str:
     return ", ".join(f"{field.name} {_spark_type(field.type)}" for field in schema)
 
 
-def analyse_on_spark(spark_dir: Path, out: Path) -> int:
+def analyse_on_spark(spark_dir: Path, out: Path) -> tuple[int, int]:
     """The Python text analysis on Spark: `analyse_texts` applied to each file's rows of the Spark
-    build's intermediate.int_analysis_texts (groupBy file_id, applyInArrow), written to `out` as
-    Parquet. Run after `build_on_spark`, in a process of its own (`python -m
-    orchestration.spark_target analyse OUT`). Returns the number of result rows."""
+    build's intermediate.int_analysis_texts (groupBy file_id, applyInArrow), written to
+    `out/analysis`; then matching over all headline features (one task: `match_batches`), written to
+    `out/matching`. Run after `build_on_spark`, in a process of its own (`python -m
+    orchestration.spark_target analyse OUT`). Returns the numbers of analysis and matching rows."""
     from pyspark.sql import SparkSession
 
-    from assets.text_batches import RESULTS_SCHEMA, analyse_texts
+    from assets.matching import FEATURES_SCHEMA
+    from assets.text_batches import MATCH_SCHEMA, RESULTS_SCHEMA, analyse_texts, match_batches
 
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in session_conf(spark_dir).items():
@@ -160,8 +162,12 @@ def analyse_on_spark(spark_dir: Path, out: Path) -> int:
     try:
         texts = spark.table("intermediate.int_analysis_texts")
         results = texts.groupBy("file_id").applyInArrow(analyse_texts, spark_ddl(RESULTS_SCHEMA))
-        results.write.mode("overwrite").parquet(str(out))
-        return spark.read.parquet(str(out)).count()
+        results.write.mode("overwrite").parquet(str(out / "analysis"))
+        stored = spark.read.parquet(str(out / "analysis"))
+        features = stored.filter("output = 'headline_features'").select(*FEATURES_SCHEMA)
+        matched = features.coalesce(1).mapInArrow(match_batches, spark_ddl(MATCH_SCHEMA))
+        matched.write.mode("overwrite").parquet(str(out / "matching"))
+        return stored.count(), spark.read.parquet(str(out / "matching")).count()
     finally:
         spark.stop()
 
@@ -180,7 +186,8 @@ def analyse_in_process(spark_dir: Path, out: Path) -> subprocess.CompletedProces
 def main() -> None:
     if sys.argv[1:2] == ["analyse"]:
         spark_dir = Path(os.environ["NEWSROOM_SPARK_DIR"])
-        print(f"{analyse_on_spark(spark_dir, Path(sys.argv[2]))} analysis rows")
+        analysed, matched = analyse_on_spark(spark_dir, Path(sys.argv[2]))
+        print(f"{analysed} analysis rows, {matched} matching rows")
         return
     settings = Settings.from_env()
     if not settings.parquet:

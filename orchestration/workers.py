@@ -22,8 +22,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_celery import celery_executor
 
-from assets.landing import day_metadata, files_by_day, write_day
+from assets.landing import day_metadata, files_by_day, landing_parquet, write_day
+from orchestration.jobs import landing_parquet_by_day
 from orchestration.resources import NewsroomPaths
+from orchestration.sensors import landing_days_sensor
 
 
 @dg.op(out=dg.DynamicOut(tuple))
@@ -78,7 +80,15 @@ def ingest_on_workers() -> None:
     summarise_landing(plan_landing_days().map(write_landing_day).collect())
 
 
-defs = dg.Definitions(jobs=[ingest_on_workers])
+#: The scale-out code location: the landing ingest by day (partitions, for backfills that fan out over
+#: runs) and on the Celery fleet (one run, days over workers). Kept out of the main location
+#: (workspace.yaml) so that "Materialize all" there stays one unpartitioned run.
+defs = dg.Definitions(
+    assets=[landing_parquet],
+    jobs=[ingest_on_workers, landing_parquet_by_day],
+    sensors=[landing_days_sensor],
+    resources={"paths": PATHS},
+)
 
 #: The broker and result backend, for the job's run config and the workers' `-y` option.
 CELERY_CONFIG = Path(__file__).with_name("celery.yaml")

@@ -44,7 +44,7 @@ def test_corpus_is_deterministic_sized_and_has_every_shape(tmp_path: Path) -> No
 
 
 def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
-    result = bench_size("1MB", tmp_path / "work", seed=3)
+    result = bench_size("1MB", tmp_path / "work", seed=3, spark=True)
     corpus_dir = tmp_path / "work" / "corpus-1MB-seed3"
     files = sorted(corpus_dir.rglob("*.txt"))
     assert result.full.success and result.incremental is not None and result.incremental.success
@@ -67,9 +67,21 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert {"· language + topics", "· duplicates + stories"} <= set(result.full.stages)
     assert sum(result.full.stages[s] for s in STAGES.values()) <= result.full.seconds
     assert result.full.peak_rss_mb > 100
+    # the Spark column: both dbt builds ran, and Spark's text analysis gave a row per stored result
+    with duckdb.connect(str(tmp_path / "work" / "run-1MB" / "warehouse.duckdb"), read_only=True) as con:
+        stored = sum(
+            con.execute(f"select count(*) from intermediate.{table}").fetchall()[0][0]
+            for table in ("line_language", "headline_topics", "article_topics", "headline_features")
+        )
+    assert result.spark is not None and result.spark.success
+    assert result.spark.analysis_rows == stored
+    assert min(result.spark.dbt_duckdb_seconds, result.spark.dbt_spark_seconds) > 0
     out, chart = tmp_path / "benchmarks.md", tmp_path / "img" / "benchmarks.png"
     write_report([result], out, chart)
     text = out.read_text(encoding="utf-8")
     assert f"| 1MB | {len(files)} | {result.full.lines} |" in text and "dbt marts" in text
+    assert (
+        f"| 1MB | {result.spark.parquet_export_seconds:.1f} | {result.spark.dbt_duckdb_seconds:.1f} |" in text
+    )
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(out.with_suffix(".json").read_text())[0]["size"] == "1MB"

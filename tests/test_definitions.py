@@ -37,17 +37,10 @@ def test_each_gated_dbt_layer_is_its_own_definition() -> None:
 
 
 def test_every_writing_step_is_in_the_writer_pool() -> None:
-    """Every step that opens the DuckDB file is in the pool of one; the landing ingest, which writes
-    Parquet only, is not, so that its days run in parallel."""
-    from assets.landing import landing_parquet
     from orchestration.checks import GATES
 
     for node in [*ASSETS, *GATES]:
-        if node is landing_parquet:
-            assert node.op.pool is None
-            assert "duckdb" not in node.op.required_resource_keys
-        else:
-            assert node.op.pool == WRITER_POOL, node.op.name
+        assert node.op.pool == WRITER_POOL, node.op.name
 
 
 def test_gates_are_blocking_and_cover_every_stage() -> None:

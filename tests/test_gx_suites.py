@@ -4,6 +4,7 @@ reads tables through query assets, and must release the DuckDB file when done.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -37,14 +38,31 @@ PROBE = textwrap.dedent(
 @pytest.mark.parametrize(("mode", "expected"), [("plain", "RESULT False"), ("registered", "RESULT True")])
 def test_ge_on_duckdb_needs_the_dialect_registered(tmp_path: Path, mode: str, expected: str) -> None:
     # A fresh interpreter each, so the registration of one cannot leak into the other.
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path / "probe.duckdb"), mode],
+        [sys.executable, str(probe), str(tmp_path / "probe.duckdb"), mode],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         timeout=300,
     )
     assert expected in out.stdout, out.stderr[-2000:]
+
+
+def test_importing_ge_never_ends_a_process_with_no_main_file() -> None:
+    """GE imports pyspark's Connect module when pyspark is installed (requirements-scale.lock). Without
+    Connect's client libraries that module takes a process whose main module has no file (`python -c`,
+    some launchers) for a doctest run and calls sys.exit(0): every GE gate of a run launched from the
+    UI ended there, as a 'success' of nothing. requirements-scale.in installs pyspark[connect]."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import great_expectations, pyspark; print('still running')"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "still running" in out.stdout, out.stderr[-2000:]
 
 
 def test_suite_files_are_ge_suites_with_a_table_and_reason_per_expectation() -> None:

@@ -20,7 +20,16 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from assets.text_batches import OUTPUTS, RESULTS_SCHEMA, analyse_in_duckdb, split_results
+from assets.text_batches import (
+    MATCH_OUTPUTS,
+    MATCH_SCHEMA,
+    OUTPUTS,
+    RESULTS_SCHEMA,
+    analyse_in_duckdb,
+    match_features,
+    split_matches,
+    split_results,
+)
 from bench.corpus import generate
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.spark_target import (
@@ -125,11 +134,13 @@ def _frame_rows(frame: pl.DataFrame) -> Counter:
 
 def test_the_text_analysis_gives_the_same_results_on_spark_and_through_duckdb(built: Built) -> None:
     """assets/text_batches.analyse_texts, applied per file by Spark (applyInArrow over the Spark build's
-    int_analysis_texts) and over DuckDB's Arrow batches, gives exactly what the Dagster asset stored."""
+    int_analysis_texts) and over DuckDB's Arrow batches, gives exactly what the Dagster asset stored;
+    so does matching (match_features) on Spark's features and on the stored ones."""
     out = built.spark.spark_dir / "analysis_results"
     done = analyse_in_process(built.spark.spark_dir, out)
     assert done.returncode == 0, done.stderr[-4000:]
-    on_spark = split_results(pq.read_table(out, schema=RESULTS_SCHEMA))
+    on_spark = split_results(pq.read_table(out / "analysis", schema=RESULTS_SCHEMA))
+    matched_on_spark = split_matches(pq.read_table(out / "matching", schema=MATCH_SCHEMA))
     with duckdb.connect(str(built.settings.warehouse), read_only=True) as con:
         through_duckdb = split_results(pa.concat_tables(analyse_in_duckdb(con)))
         stored = {
@@ -138,10 +149,23 @@ def test_the_text_analysis_gives_the_same_results_on_spark_and_through_duckdb(bu
             )
             for table, schema in OUTPUTS.items()
         }
+        features = pl.from_arrow(con.execute("select * from intermediate.headline_features").to_arrow_table())
+        matched_through_duckdb = split_matches(match_features(features.to_arrow()))
+        stored_matches = {
+            table: pl.from_arrow(con.execute(f"select * from intermediate.{table}").to_arrow_table()).select(
+                list(schema)
+            )
+            for table, schema in MATCH_OUTPUTS.items()
+        }
     for table in OUTPUTS:
         assert stored[table].height > 0, table
         assert _frame_rows(on_spark[table]) == _frame_rows(stored[table]), table
         assert _frame_rows(through_duckdb[table]) == _frame_rows(stored[table]), table
+    # duplicate groups, stories and linked pairs: Spark's matching equals the asset's
+    assert stored_matches["headline_pairs"].filter(pl.col("relation") == "duplicate").height > 0
+    for table in MATCH_OUTPUTS:
+        assert _frame_rows(matched_on_spark[table]) == _frame_rows(stored_matches[table]), table
+        assert _frame_rows(matched_through_duckdb[table]) == _frame_rows(stored_matches[table]), table
 
 
 def test_the_spark_session_of_python_steps_is_the_dbt_profiles(tmp_path: Path) -> None:

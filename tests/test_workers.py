@@ -250,3 +250,19 @@ def test_a_backfill_by_landing_day_writes_each_day_once(tmp_path: Path) -> None:
             f"select file_id, line_no, text from read_parquet('{tmp_path}/parquet/landing/*/*.parquet') order by all"
         ).fetchall()
     assert written == expected
+
+
+def test_the_landing_ingest_lives_in_the_scale_out_location_only() -> None:
+    """The main code location keeps "Materialize all" one unpartitioned run; the scale-out location
+    (orchestration/workers.py) has the partitioned ingest, its job and sensor, and the Celery job."""
+    from orchestration.definitions import defs as main
+    from orchestration.workers import defs as scale_out
+
+    key = dg.AssetKey(["landing", "day_parquet"])
+    assert key not in main.resolve_asset_graph().get_all_asset_keys()
+    assert key in scale_out.resolve_asset_graph().get_all_asset_keys()
+    assert {j.name for j in scale_out.resolve_all_job_defs()} >= {
+        "ingest_on_workers",
+        "landing_parquet_by_day",
+    }
+    assert scale_out.resolve_sensor_def("landing_days_sensor")
