@@ -89,7 +89,8 @@ def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iter
     for start in range(0, len(file_ids), READ_BATCH):
         batch = file_ids[start : start + READ_BATCH]
         texts = con.execute(
-            "select * from intermediate.int_analysis_texts where file_id in (select unnest(?::varchar[]))",
+            # a filter, not a semi-join: DuckDB pushes it below the view's union and aggregate
+            "select * from intermediate.int_analysis_texts where list_contains(?::varchar[], file_id)",
             [batch],
         ).to_arrow_table()
         found = {text.file_id: text for text in file_texts(texts)}
@@ -200,8 +201,8 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
 
 def _text_lines(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> int:
     return con.execute(
-        "select count(*) from intermediate.int_analysis_texts where role <> 'article' and file_id in "
-        "(select unnest(?::varchar[]))",
+        "select count(*) from intermediate.int_analysis_texts where role <> 'article' "
+        "and list_contains(?::varchar[], file_id)",
         [file_ids],
     ).fetchall()[0][0]
 

@@ -98,7 +98,7 @@ def analyse_in_duckdb(con: duckdb.DuckDBPyConnection, files_per_batch: int = 64)
         batch = file_ids[start : start + files_per_batch]
         yield analyse_texts(
             con.execute(
-                "select * from intermediate.int_analysis_texts where file_id in (select unnest(?::varchar[]))",
+                "select * from intermediate.int_analysis_texts where list_contains(?::varchar[], file_id)",
                 [batch],
             ).to_arrow_table()
         )

@@ -76,6 +76,7 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert result.spark is not None and result.spark.success
     assert result.spark.analysis_rows == stored
     assert min(result.spark.dbt_duckdb_seconds, result.spark.dbt_spark_seconds) > 0
+    assert result.spark.analysis_pipeline_seconds == result.full.stages["text analysis"]
     out, chart = tmp_path / "benchmarks.md", tmp_path / "img" / "benchmarks.png"
     write_report([result], out, chart)
     text = out.read_text(encoding="utf-8")

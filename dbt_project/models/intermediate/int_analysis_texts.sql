@@ -12,6 +12,13 @@ paragraphs as (
     select * from {{ ref('int_paragraphs') }}
 ),
 
+{#- titles are read apart from text_lines: a CTE read twice is materialised whole by DuckDB, for
+    every batch of files the analysis reads -#}
+titles as (
+    select file_id, line_no, text from {{ ref('int_line_roles') }}
+    where role = 'article_title'
+),
+
 files as (
     select * from {{ source('raw', 'files') }}
 ),
@@ -38,7 +45,7 @@ article_texts as (
         paragraphs.article_id,
         {{ newsroom.agg_string('paragraphs.text', "' '", 'paragraphs.line_no') }} as body
     from paragraphs
-    inner join text_lines as titles
+    inner join titles
         on paragraphs.file_id = titles.file_id and paragraphs.title_line = titles.line_no
     group by paragraphs.file_id, paragraphs.title_line, titles.text, paragraphs.article_id
 ),
