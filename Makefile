@@ -106,4 +106,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/quality_report dbt_project/target dbt_project/logs .dagster_home
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/quality_report dbt_project/target dbt_project/logs .dagster_home data/parquet data/spark
