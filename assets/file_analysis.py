@@ -98,6 +98,20 @@ def read_file_texts(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> Iter
             yield found.get(file_id) or FileText(file_id, 0, [], [])
 
 
+#: The columns of each frame `analyse_file` returns (the analysis tables' DDL in assets/analysis.py).
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "line_language": {"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
+                      "language_confidence": pl.Float64, "language_method": pl.String},
+    "headline_topics": {"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String,
+                        "topic_score": pl.Float64, "topics": pl.List(pl.String),
+                        "topic_terms": pl.List(pl.String)},
+    "article_topics": {"article_id": pl.String, "file_id": pl.String, "language": pl.String,
+                       "language_confidence": pl.Float64, "language_method": pl.String,
+                       "topic": pl.String, "topic_score": pl.Float64, "topics": pl.List(pl.String),
+                       "topic_terms": pl.List(pl.String)},
+    "headline_features": matching.FEATURES_SCHEMA,
+}  # fmt: skip
+
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no word, stem, number, topic or term
 
 
@@ -138,8 +152,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
             "language_confidence": [d.confidence for d in detections],
             "language_method": [d.method for d in detections],
         },
-        {"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
-         "language_confidence": pl.Float64, "language_method": pl.String},
+        SCHEMAS["line_language"],
     )  # fmt: skip
     headlines = [(n, t) for n, role, t, _ in lines if role in ("headline", "related_headline")]
     results = [topics.classify(h, by_line[n].language) for n, h in headlines]
@@ -152,8 +165,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
             "topics": [r.topics for r in results],
             "topic_terms": [r.matched_terms for r in results],
         },
-        {"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String, "topic_score": pl.Float64,
-         "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
+        SCHEMAS["headline_topics"],
     )  # fmt: skip
     headline_features = _frame(
         {
@@ -166,7 +178,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
                 [text.day] * len(headlines),
             ),
         },
-        matching.FEATURES_SCHEMA,
+        SCHEMAS["headline_features"],
     )
     article_detections = language.detect_with_file_language(
         [f"{title}. {body}" for _, title, body in text.articles], file_language
@@ -187,9 +199,7 @@ def analyse_file(text: FileText) -> dict[str, pl.DataFrame]:
             "topics": [r.topics for r in results],
             "topic_terms": [r.matched_terms for r in results],
         },
-        {"article_id": pl.String, "file_id": pl.String, "language": pl.String,
-         "language_confidence": pl.Float64, "language_method": pl.String, "topic": pl.String,
-         "topic_score": pl.Float64, "topics": pl.List(pl.String), "topic_terms": pl.List(pl.String)},
+        SCHEMAS["article_topics"],
     )  # fmt: skip
     return {
         "line_language": line_language,

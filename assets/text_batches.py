@@ -20,39 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from assets import matching
-from assets.file_analysis import analyse_file, file_texts
-from assets.matching import FEATURES_SCHEMA
-
-TEXTS_SCHEMA = pa.schema(
-    [
-        ("file_id", pa.string()),
-        ("line_no", pa.int32()),
-        ("role", pa.string()),
-        ("text", pa.string()),
-        ("word_count", pa.int32()),
-        ("article_id", pa.string()),
-        ("body", pa.string()),
-        ("file_path", pa.string()),
-        ("loaded_day", pa.int32()),
-    ]
-)
-
-#: The columns of each analysis table (the DDL of assets/analysis.py), in order.
-OUTPUTS: dict[str, dict[str, pl.DataType]] = {
-    "line_language": {"file_id": pl.String, "line_no": pl.Int32, "language": pl.String,
-                      "language_confidence": pl.Float64, "language_method": pl.String},
-    "headline_topics": {"file_id": pl.String, "line_no": pl.Int32, "topic": pl.String,
-                        "topic_score": pl.Float64, "topics": pl.List(pl.String),
-                        "topic_terms": pl.List(pl.String)},
-    "article_topics": {"article_id": pl.String, "file_id": pl.String, "language": pl.String,
-                       "language_confidence": pl.Float64, "language_method": pl.String,
-                       "topic": pl.String, "topic_score": pl.Float64, "topics": pl.List(pl.String),
-                       "topic_terms": pl.List(pl.String)},
-    "headline_features": FEATURES_SCHEMA,
-}  # fmt: skip
-_COLUMNS: dict[str, pl.DataType] = {"output": pl.String}
-for _schema in OUTPUTS.values():
-    _COLUMNS |= _schema
+from assets.file_analysis import SCHEMAS, analyse_file, file_texts
 
 
 def _plain(dtype: pa.DataType) -> pa.DataType:
@@ -63,27 +31,50 @@ def _plain(dtype: pa.DataType) -> pa.DataType:
     return pa.string() if pa.types.is_large_string(dtype) else dtype
 
 
-RESULTS_SCHEMA: pa.Schema = pa.schema(
-    [pa.field(f.name, _plain(f.type)) for f in pl.DataFrame(schema=_COLUMNS).to_arrow().schema]
-)
+class Tagged:
+    """Several tables in one long Arrow table, each row tagged with the table it belongs to
+    (`output`), the other tables' columns null: a Spark UDF returns one schema only."""
+
+    def __init__(self, outputs: dict[str, dict[str, pl.DataType]]) -> None:
+        self.outputs = outputs
+        self.columns: dict[str, pl.DataType] = {"output": pl.String}
+        for schema in outputs.values():
+            self.columns |= schema
+        self.schema = pa.schema(
+            [pa.field(f.name, _plain(f.type)) for f in pl.DataFrame(schema=self.columns).to_arrow().schema]
+        )
+
+    def join(self, frames: list[tuple[str, pl.DataFrame]]) -> pa.Table:
+        """One tagged table of (output, frame) pairs."""
+        tagged = [frame.with_columns(output=pl.lit(output)) for output, frame in frames]
+        joined = pl.concat([pl.DataFrame(schema=self.columns), *tagged], how="diagonal_relaxed")
+        return joined.select(list(self.columns)).to_arrow().cast(self.schema)
+
+    def split(self, table: pa.Table) -> dict[str, pl.DataFrame]:
+        """Each output's rows of a tagged table, with its own columns."""
+        frame = pl.from_arrow(table)
+        return {
+            output: frame.filter(pl.col("output") == output).select(list(schema)).cast(schema)
+            for output, schema in self.outputs.items()
+        }
+
+
+#: The analysis tables (what `analyse_file` returns), and what matching writes (assets/analysis.py's DDL).
+OUTPUTS = SCHEMAS
+MATCH_OUTPUTS: dict[str, dict[str, pl.DataType]] = {
+    "headline_matches": {"headline_id": pl.String, "file_id": pl.String, "line_no": pl.Int32,
+                         "normalized_text": pl.String, "duplicate_group_id": pl.String, "story_id": pl.String},
+    "headline_pairs": {"headline_id_a": pl.String, "headline_id_b": pl.String, "relation": pl.String,
+                       "score": pl.Float64, "rule": pl.String},
+}  # fmt: skip
+RESULTS, MATCHES = Tagged(OUTPUTS), Tagged(MATCH_OUTPUTS)
+RESULTS_SCHEMA, MATCH_SCHEMA = RESULTS.schema, MATCHES.schema
+split_results, split_matches = RESULTS.split, MATCHES.split
 
 
 def analyse_texts(texts: pa.Table) -> pa.Table:
     """Every analysis result of the files in `texts`, as one RESULTS_SCHEMA table."""
-    parts = [pl.DataFrame(schema=_COLUMNS)]
-    for text in file_texts(texts):
-        for output, frame in analyse_file(text).items():
-            parts.append(frame.with_columns(output=pl.lit(output)))
-    return pl.concat(parts, how="diagonal_relaxed").select(list(_COLUMNS)).to_arrow().cast(RESULTS_SCHEMA)
-
-
-def split_results(results: pa.Table) -> dict[str, pl.DataFrame]:
-    """The analysis tables in a RESULTS_SCHEMA table, each with its own columns."""
-    frame = pl.from_arrow(results)
-    return {
-        output: frame.filter(pl.col("output") == output).select(list(schema)).cast(schema)
-        for output, schema in OUTPUTS.items()
-    }
+    return RESULTS.join([item for text in file_texts(texts) for item in analyse_file(text).items()])
 
 
 def analyse_in_duckdb(con: duckdb.DuckDBPyConnection, files_per_batch: int = 64) -> Iterator[pa.Table]:
@@ -104,21 +95,6 @@ def analyse_in_duckdb(con: duckdb.DuckDBPyConnection, files_per_batch: int = 64)
         )
 
 
-#: What matching writes (assets/analysis.py's DDL): one table per output, tagged like RESULTS_SCHEMA.
-MATCH_OUTPUTS: dict[str, dict[str, pl.DataType]] = {
-    "headline_matches": {"headline_id": pl.String, "file_id": pl.String, "line_no": pl.Int32,
-                         "normalized_text": pl.String, "duplicate_group_id": pl.String, "story_id": pl.String},
-    "headline_pairs": {"headline_id_a": pl.String, "headline_id_b": pl.String, "relation": pl.String,
-                       "score": pl.Float64, "rule": pl.String},
-}  # fmt: skip
-_MATCH_COLUMNS: dict[str, pl.DataType] = {"output": pl.String}
-for _schema in MATCH_OUTPUTS.values():
-    _MATCH_COLUMNS |= _schema
-MATCH_SCHEMA: pa.Schema = pa.schema(
-    [pa.field(f.name, _plain(f.type)) for f in pl.DataFrame(schema=_MATCH_COLUMNS).to_arrow().schema]
-)
-
-
 def match_features(features: pa.Table) -> pa.Table:
     """Duplicate groups, stories and linked pairs over every headline in `features` (rows of
     headline_features), with the pipeline's own matching SQL (assets/matching.py) in an in-memory
@@ -130,27 +106,16 @@ def match_features(features: pa.Table) -> pa.Table:
         matching.match(con, "features", "pairs", "groups")
         matches = con.execute(
             """
-            select 'headline_matches' as output, f.headline_id, f.file_id, f.line_no, f.normalized_text,
-                   g.duplicate_group_id, g.story_id
+            select f.headline_id, f.file_id, f.line_no, f.normalized_text, g.duplicate_group_id, g.story_id
             from features f join groups g using (headline_id)
             """
         ).to_arrow_table()
-        pairs = con.execute("select 'headline_pairs' as output, * from pairs").to_arrow_table()
+        pairs = con.execute("select * from pairs").to_arrow_table()
     finally:
         con.close()
-    frames = [pl.DataFrame(schema=_MATCH_COLUMNS), pl.from_arrow(matches), pl.from_arrow(pairs)]
-    return (
-        pl.concat(frames, how="diagonal_relaxed").select(list(_MATCH_COLUMNS)).to_arrow().cast(MATCH_SCHEMA)
+    return MATCHES.join(
+        [("headline_matches", pl.from_arrow(matches)), ("headline_pairs", pl.from_arrow(pairs))]
     )
-
-
-def split_matches(results: pa.Table) -> dict[str, pl.DataFrame]:
-    """headline_matches and headline_pairs from a MATCH_SCHEMA table."""
-    frame = pl.from_arrow(results)
-    return {
-        output: frame.filter(pl.col("output") == output).select(list(schema)).cast(schema)
-        for output, schema in MATCH_OUTPUTS.items()
-    }
 
 
 def match_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

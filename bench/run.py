@@ -190,7 +190,7 @@ def bench_spark(root: Path, analysis_pipeline_seconds: float) -> SparkRun:
     warehouse (DuckDB, full refresh) and on Spark, then the text analysis on Spark."""
     from assets import parquet_store
     from assets.analysis import KEYS
-    from orchestration.spark_target import analyse_in_process, build_on_spark
+    from orchestration.spark_target import analyse_in_process, build_on_spark, dbt_process
 
     parquet, spark_dir = root / "parquet", root / "spark"
     shutil.rmtree(parquet, ignore_errors=True)
@@ -202,24 +202,24 @@ def bench_spark(root: Path, analysis_pipeline_seconds: float) -> SparkRun:
         parquet_store.write_raw(con, str(parquet))
         parquet_store.write_analysis(con, str(parquet), KEYS)
     export = time.perf_counter() - started
-    started = time.perf_counter()
-    dbt = Path(sys.executable).with_name("dbt")
-    duck = subprocess.run(
-        [str(dbt), "build", "--full-refresh", "--project-dir", str(PROJECT_ROOT / "dbt_project"),
-         "--profiles-dir", str(PROJECT_ROOT / "dbt_project"), "--target-path", str(root / "dbt_duckdb_target")],
-        env={**os.environ, "NEWSROOM_WAREHOUSE": str(copy), "NEWSROOM_DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"},
-        capture_output=True, text=True, cwd=root,
-    )  # fmt: skip
-    dbt_duckdb = time.perf_counter() - started
+    duck_dir = root / "dbt_duckdb"
+    duck_dir.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "NEWSROOM_WAREHOUSE": str(copy),
+        "NEWSROOM_DBT_TARGET": "duckdb",
+        "DO_NOT_TRACK": "1",
+    }
+    duck_code, duck_log, dbt_duckdb = dbt_process(["build", "--full-refresh"], duck_dir, env)
     copy.unlink()
     built = build_on_spark(str(parquet), spark_dir)
     started = time.perf_counter()
     analysed = analyse_in_process(spark_dir, spark_dir / "analysed") if built.success else None
     analysis = time.perf_counter() - started
     rows = int(analysed.stdout.split()[0]) if analysed and analysed.returncode == 0 else 0
-    ok = duck.returncode == 0 and built.success and rows > 0
+    ok = duck_code == 0 and built.success and rows > 0
     if not ok:
-        (root / "spark.log").write_text(duck.stdout + built.log + (analysed.stderr if analysed else ""))
+        (root / "spark.log").write_text(duck_log + built.log + (analysed.stderr if analysed else ""))
     return SparkRun(ok, export, dbt_duckdb, built.seconds, analysis, rows, analysis_pipeline_seconds)
 
 

@@ -82,6 +82,23 @@ def spark_env(parquet_root: str, spark_dir: Path) -> dict[str, str]:
     }
 
 
+def dbt_process(command: list[str], work_dir: Path, env: dict[str, str]) -> tuple[int, str, float]:
+    """`dbt <command>` on this project in a process of its own, with its target, logs and scratch
+    files under `work_dir`: exit code, output and seconds."""
+    dbt = Path(sys.executable).with_name("dbt")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(dbt), "--no-use-colors", *command, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work_dir / "target"),
+         "--log-path", str(work_dir / "logs")],
+        env=env,
+        cwd=work_dir,  # Spark and Derby write their scratch files in the working directory
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr, time.perf_counter() - started
+
+
 def build_on_spark(parquet_root: str, spark_dir: Path, command: tuple[str, ...] = ("build",)) -> SparkBuild:
     """`dbt <command> --target spark` (seeds, every model and every data test), in a dbt process of its own."""
     version = java_version()
@@ -90,28 +107,8 @@ def build_on_spark(parquet_root: str, spark_dir: Path, command: tuple[str, ...] 
             f"Spark needs Java 17 or newer; found {version or 'none'} (`make scale` installs it)"
         )
     spark_dir.mkdir(parents=True, exist_ok=True)
-    dbt = Path(sys.executable).with_name("dbt")
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            str(dbt),
-            "--no-use-colors",
-            *command,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(spark_dir / "target"),
-            "--log-path",
-            str(spark_dir / "logs"),
-        ],
-        env=spark_env(parquet_root, spark_dir),
-        cwd=spark_dir,  # Spark and Derby write their scratch files in the working directory
-        capture_output=True,
-        text=True,
-    )
-    return SparkBuild(done.returncode, time.perf_counter() - started, done.stdout + done.stderr, spark_dir)
+    code, log, seconds = dbt_process(list(command), spark_dir, spark_env(parquet_root, spark_dir))
+    return SparkBuild(code, seconds, log, spark_dir)
 
 
 def session_conf(spark_dir: Path) -> dict[str, str]:
