@@ -25,7 +25,7 @@ help:
 	@echo "make sql    read-only SQL shell on the analyst copy (docs/queries.sql has queries to try)"
 	@echo "make docs   dbt docs for every model and column -> data/dbt_docs/static_index.html"
 	@echo "make lint   ruff check and format check"
-	@echo "make spark  build the dbt project on Spark from the Parquet copies (NEWSROOM_PARQUET)"
+	@echo "make spark  the whole job on the sample with Spark doing the work (under data/spark/)"
 
 $(STAMP): requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -90,9 +90,12 @@ ui dev: install $(DAGSTER_HOME)/dagster.yaml manifest
 sql: install
 	$(BIN)/python -m orchestration.sql
 
-# The marts on Spark from the Parquet copies of a `make run` (NEWSROOM_PARQUET=data/parquet make run first).
-spark: scale
-	$(BIN)/python -m orchestration.spark_target
+# The whole job on Spark (dbt, the text analysis, the gates after raw) on the sample, under data/spark/.
+SPARK_ENV = NEWSROOM_DBT_TARGET=spark NEWSROOM_SPARK_DIR=data/spark NEWSROOM_PARQUET=data/spark/parquet \
+	NEWSROOM_WAREHOUSE=data/spark/warehouse.duckdb NEWSROOM_ANALYTICS=data/spark/analytics.duckdb \
+	NEWSROOM_REPORT_DIR=data/spark/quality_report
+spark: scale $(DAGSTER_HOME)/dagster.yaml
+	$(SPARK_ENV) $(BIN)/python -m orchestration.cli run
 
 docs: install manifest
 	$(BIN)/python -m orchestration.docs

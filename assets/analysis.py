@@ -4,13 +4,15 @@ Runs between the intermediate gate and the marts. Language and topics are comput
 kept (a file's content never changes, its sha256 is its id), so a run only analyses new files or
 files analysed under older rules; with many new files, worker processes share the work
 (assets/file_analysis.py). Matching looks across all headlines, so it is recomputed each run, in
-DuckDB SQL, from the per-headline features stored with each file (assets/matching.py).
+DuckDB SQL, from the per-headline features stored with each file (assets/matching.py). On the spark
+target the same functions run on Spark instead (`_analyse_on_spark`).
 """
 
 import datetime as dt
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -133,6 +135,29 @@ def match_all(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _analyse_on_spark(
+    context: dg.AssetExecutionContext, paths: NewsroomPaths, version: str
+) -> Iterator[dg.MaterializeResult]:
+    """On the spark target: the same functions over the Spark build's int_analysis_texts, every file
+    each run (orchestration/spark_target.py), written as Parquet where the marts' sources read it."""
+    from orchestration.spark_target import analyse_in_process
+
+    started = time.perf_counter()
+    counts = analyse_in_process(paths.spark_path, f"{paths.parquet.rstrip('/')}/intermediate")
+    seconds = round(time.perf_counter() - started, 2)
+    context.log.info(f"analysed on Spark in {seconds} s: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    for name in KEYS:
+        yield dg.MaterializeResult(
+            asset_key=["intermediate", name],
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(counts[name]),
+                "engine": "spark",
+                "analysis_version": version,
+                "seconds_on_spark": seconds,
+            },
+        )
+
+
 class AnalysisConfig(dg.Config):
     """How text analysis runs."""
 
@@ -164,6 +189,9 @@ def text_analysis(
 ):
     """Analyse new files (language, topics), then match every headline (duplicates, stories)."""
     version = analysis_version()
+    if paths.on_spark:
+        yield from _analyse_on_spark(context, paths, version)
+        return
     with duckdb.get_connection() as con:
         con.execute(DDL)
         todo = _files_to_analyse(con, version)

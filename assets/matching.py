@@ -13,11 +13,16 @@ everything across headlines runs here as SQL, on every core and out of Python me
    trigrams and IDF weights are computed only for the few pairs that reach those rules.
 3. Groups: connected components of the kept pairs (scipy's sparse-graph routine over integer ids),
    named by their smallest headline id like `dedup.group`.
+
+Steps 1 and 2 only compare headlines within the date window, so they also run per block of days
+(`Block`), given the whole set's word counts: on Spark one task per block, then step 3 over the
+pairs of all blocks (`group_pairs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -97,17 +102,30 @@ def _shared_rare_word_sql(t: dict[str, float]) -> str:
     """
 
 
-def _candidates_sql(features: str) -> str:
-    """Scratch tables keyed by integer ids (a 32-character headline id per token posting and per pair
-    does not fit in memory at a gigabyte of news)."""
-    t = dedup.thresholds()
-    window = int(t["date_window_days"])
+@dataclass(frozen=True)
+class Block:
+    """A block of days of a larger set of headlines, matched on its own (on Spark, one task each):
+    `stats` names a table of the larger set's word counts for the block's words, (token, day, df,
+    window_df), `headlines` the larger set's size, and only pairs whose earlier headline's day is in
+    [first_day, end_day) are kept. Given every headline up to `date_window_days` past its end, a block
+    finds exactly the pairs the whole set has there (assets/text_batches.match_block)."""
+
+    stats: str
+    headlines: int
+    first_day: int
+    end_day: int
+
+
+def word_counts_sql(features: str, window: int, block: Block | None) -> str:
+    """SQL making m_idf (headlines per word, IDF) and m_day_df (headlines per word within the window
+    around each day): from the headlines of `features`, or the larger set's counts a block is handed."""
+    if block is not None:
+        return f"""
+    create or replace temp table m_idf as
+        select token, df, ln(({block.headlines} + 1) / (df + 0.5)) as idf
+        from (select token, any_value(df) as df from {block.stats} group by token);
+    create or replace temp table m_day_df as select distinct token, day, window_df from {block.stats};"""
     return f"""
-    set preserve_insertion_order = false;
-    create or replace temp table m_ids as  -- t numbers the distinct normalised texts
-        select (row_number() over (order by headline_id) - 1)::integer as i, headline_id, day,
-               dense_rank() over (order by normalized_text)::integer as t
-        from {features};
     create or replace temp table m_idf as
         select token, count(*) as df, ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
         from (select unnest(token_set) as token from {features}) group by token;
@@ -118,7 +136,27 @@ def _candidates_sql(features: str) -> str:
         )
         select a.token, a.day, sum(b.n) as window_df
         from per_day a join per_day b on a.token = b.token and abs(a.day - b.day) <= {window}
-        group by a.token, a.day;
+        group by a.token, a.day;"""
+
+
+def _candidates_sql(features: str, block: Block | None = None) -> str:
+    """Scratch tables keyed by integer ids (a 32-character headline id per token posting and per pair
+    does not fit in memory at a gigabyte of news)."""
+    t = dedup.thresholds()
+    window = int(t["date_window_days"])
+    owned = (
+        ""
+        if block is None
+        else f"""join m_ids x on x.i = c.a join m_ids y on y.i = c.b
+        where least(x.day, y.day) >= {block.first_day} and least(x.day, y.day) < {block.end_day}"""
+    )
+    return f"""
+    set preserve_insertion_order = false;
+    create or replace temp table m_ids as  -- t numbers the distinct normalised texts
+        select (row_number() over (order by headline_id) - 1)::integer as i, headline_id, day,
+               dense_rank() over (order by normalized_text)::integer as t
+        from {features};
+    {word_counts_sql(features, window, block)}
     create or replace temp table m_rare as
         select m.i, m.day, m.t, p.token, p.token_set
         from (select headline_id, day, token_set, unnest(token_set) as token from {features}) p
@@ -129,7 +167,7 @@ def _candidates_sql(features: str) -> str:
     {_shared_rare_word_sql(t)}
     drop table m_rare;
     create or replace temp table m_candidates as
-        select distinct a, b from (
+        select c.a, c.b from (select distinct a, b from (
             select a, b from m_word_pairs
             union all
             -- identical texts as a chain: each to the previous one in (day, id) order when within the
@@ -138,7 +176,7 @@ def _candidates_sql(features: str) -> str:
                 select i, day, lag(i) over w as previous, lag(day) over w as previous_day from m_ids
                 window w as (partition by t order by day, i)
             ) where day - previous_day <= {window}
-        );
+        )) c {owned};
     drop table m_word_pairs;
     """
 
@@ -217,12 +255,14 @@ def _score_sql(features: str) -> str:
     """
 
 
-def match(con: duckdb.DuckDBPyConnection, features: str, pairs: str, groups: str) -> None:
+def match(
+    con: duckdb.DuckDBPyConnection, features: str, pairs: str, groups: str | None, block: Block | None = None
+) -> None:
     """Match the headlines of table `features`: every linked pair goes to table `pairs`
     (headline_id_a < headline_id_b, relation, score, rule; each pair once), each headline's
-    duplicate_group_id (null when alone) and story_id (itself when alone) to table `groups`; a group
-    is named by its smallest headline id."""
-    con.execute(_candidates_sql(features))
+    duplicate_group_id (null when alone) and story_id (itself when alone) to table `groups` (unless
+    None); a group is named by its smallest headline id. With a `block`, only that block's pairs."""
+    con.execute(_candidates_sql(features, block))
     con.execute(_score_sql(features))
     con.execute(
         f"""
@@ -237,7 +277,27 @@ def match(con: duckdb.DuckDBPyConnection, features: str, pairs: str, groups: str
         from linked l join m_ids ia on ia.i = l.a join m_ids ib on ib.i = l.b
         """
     )
-    _write_groups(con, groups)
+    if groups is not None:
+        _write_groups(con, groups)
+
+
+def group_pairs(con: duckdb.DuckDBPyConnection, pairs: str, into: str) -> None:
+    """Duplicate groups and stories from linked pairs alone (rows of headline_pairs, from any number of
+    blocks): `match`'s groups for every headline some pair links. Any other headline is alone: no
+    duplicate group, its own story."""
+    con.execute(
+        f"""
+        create or replace temp table m_ids as
+            select (row_number() over (order by headline_id) - 1)::integer as i, headline_id
+            from (select headline_id_a as headline_id from {pairs} union select headline_id_b from {pairs});
+        create or replace temp table m_linked as
+            select ia.i as a, ib.i as b, p.relation from {pairs} p
+            join m_ids ia on ia.headline_id = p.headline_id_a join m_ids ib on ib.headline_id = p.headline_id_b;
+        create or replace temp table m_duplicates as select a, b from m_linked where relation = 'duplicate';
+        create or replace temp table m_stories as select a, b from m_linked where relation = 'story';
+        """
+    )
+    _write_groups(con, into)
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

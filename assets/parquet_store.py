@@ -43,6 +43,11 @@ def _folder(root: str, *parts: str) -> str:
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, table: str, folder: str) -> None:
+    """The whole table as the folder's only file (a Spark run of the analysis leaves part files there)."""
+    if _is_local(folder):
+        for stale in Path(folder).iterdir():
+            if stale.is_file():
+                stale.unlink()
     con.execute(f"copy (select * from {table}) to '{folder}/data_0.parquet' (format parquet)")
 
 

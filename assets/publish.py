@@ -4,7 +4,8 @@ DuckDB allows one writing process per file, and a reader in another process cann
 writer holds. So analysts never open the working warehouse: after a successful, fully-gated run this
 asset copies the tables they read (every `marts` and `quality` table, and `raw.files`,
 `raw.file_paths`, `raw.rejected_paths`) into a new DuckDB file beside the target and renames it over
-the target in one atomic step. A reader holding the old copy keeps reading the old file (the rename
+the target in one atomic step (on the spark target the marts are views over Spark's Parquet in the
+warehouse; the copy holds them as tables). A reader holding the old copy keeps reading the old file (the rename
 does not touch an open file); the next reader opens the new one. A run whose gate fails never gets
 here, so the copy is always one that passed every gate.
 
@@ -74,7 +75,7 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
     tables = con.execute(
         """
         select table_schema, table_name from information_schema.tables
-        where table_catalog = current_database() and table_type = 'BASE TABLE'
+        where table_catalog = current_database() and table_type in ('BASE TABLE', 'VIEW')
           and (table_schema in ('marts', 'quality') or (table_schema = 'raw' and table_name in ?))
         order by table_schema, table_name
         """,

@@ -3,7 +3,8 @@ tables, so that the same code runs wherever the texts are: through DuckDB on one
 Spark's `groupBy("file_id").applyInArrow` on a cluster (orchestration/spark_target.py).
 
 Matching (duplicate groups and stories) compares headlines across files: `match_features` runs the
-pipeline's matching SQL over any set of headline features, on Spark in one task over all of them.
+pipeline's matching SQL over any set of headline features; on Spark, `match_block` finds the pairs of
+one block of days per task and `group_batches` joins the pairs of all blocks into groups.
 
 Input: rows of intermediate.int_analysis_texts holding whole files (the file's own language breaks
 ties between lines, so a file is never split). Output: one long table of every result, tagged with
@@ -70,6 +71,8 @@ MATCH_OUTPUTS: dict[str, dict[str, pl.DataType]] = {
 RESULTS, MATCHES = Tagged(OUTPUTS), Tagged(MATCH_OUTPUTS)
 RESULTS_SCHEMA, MATCH_SCHEMA = RESULTS.schema, MATCHES.schema
 split_results, split_matches = RESULTS.split, MATCHES.split
+PAIRS_SCHEMA = pa.schema([(name, MATCH_SCHEMA.field(name).type) for name in MATCH_OUTPUTS["headline_pairs"]])
+GROUPS_SCHEMA = pa.schema([(name, pa.string()) for name in ("headline_id", "duplicate_group_id", "story_id")])
 
 
 def analyse_texts(texts: pa.Table) -> pa.Table:
@@ -118,9 +121,41 @@ def match_features(features: pa.Table) -> pa.Table:
     )
 
 
-def match_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """`match_features` over every batch of the partition at once (Spark's mapInArrow after
-    coalesce(1): matching must see all headlines)."""
-    collected = list(batches)
-    if collected:
-        yield from match_features(pa.Table.from_batches(collected)).to_batches()
+def blocks_of(day: int, days_per_block: int, window: int) -> list[int]:
+    """The blocks a headline of `day` goes to: its own, and the one before when it is within `window`
+    days of its block's start (that block's pairs may reach it)."""
+    return sorted({day // days_per_block, (day - window) // days_per_block})
+
+
+def match_block(features: pa.Table, stats: pa.Table, headlines: int, days_per_block: int) -> pa.Table:
+    """The linked pairs (headline_pairs rows) of one block of days: `features` holds the block's
+    headlines and those up to the date window past its end, `stats` the whole set's word counts for
+    their words (token, day, df, window_df), `headlines` the whole set's size. What Spark's cogrouped
+    applyInArrow runs per block; the pairs of all blocks are those of `match_features` over all."""
+    if features.num_rows == 0:
+        return pa.Table.from_pylist([], schema=PAIRS_SCHEMA)
+    block = features.column("block")[0].as_py()
+    con = duckdb.connect()
+    try:
+        con.register("features", features)
+        con.register("stats", stats)
+        first = block * days_per_block
+        matching.match(
+            con, "features", "pairs", None, matching.Block("stats", headlines, first, first + days_per_block)
+        )
+        return con.execute("select * from pairs").to_arrow_table().cast(PAIRS_SCHEMA)
+    finally:
+        con.close()
+
+
+def group_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Duplicate groups and stories of every linked headline, from the pairs of all blocks (Spark's
+    mapInArrow after coalesce(1): connected components need the whole graph, but only its edges)."""
+    con = duckdb.connect()
+    try:
+        con.register("pairs", pa.Table.from_batches(list(batches), schema=PAIRS_SCHEMA))
+        matching.group_pairs(con, "pairs", "groups")
+        groups = con.execute("select headline_id, duplicate_group_id, story_id from groups").to_arrow_table()
+    finally:
+        con.close()
+    yield from groups.cast(GROUPS_SCHEMA).to_batches()

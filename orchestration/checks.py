@@ -3,6 +3,8 @@
 One check per validated table, all named `ge_<stage>_suite`; a failure (severity ERROR) stops every
 asset downstream of that table. Results are also appended to `quality.validation_results` and the
 HTML report is re-rendered, so a failed gate is visible even though the report asset is skipped.
+On the spark target the suites after raw run on Spark (GE's Spark data source); results and report
+stay in the DuckDB file either way.
 """
 
 from collections.abc import Iterator
@@ -10,12 +12,20 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.quality_report import record_results, render_report
-from orchestration.gx_suites import ExpectationOutcome, run_suite, suite_path, suite_tables
+from orchestration.gx_suites import (
+    ExpectationOutcome,
+    run_suite,
+    run_suite_on_spark,
+    suite_path,
+    suite_tables,
+)
 from orchestration.metadata import markdown_table
 from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import WRITER_POOL
 
 STAGES = ("raw", "staging", "intermediate", "analysis", "marts")
+#: Stages whose tables live on Spark when dbt builds on it (the raw layer stays in DuckDB: the loader's).
+SPARK_STAGES = ("staging", "intermediate", "analysis", "marts")
 
 
 def table_key(table: str) -> dg.AssetKey:
@@ -77,7 +87,10 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
     ) -> Iterator[dg.AssetCheckResult]:
         selected = context.selected_asset_check_keys
         to_run = [t for t in tables if dg.AssetCheckKey(table_key(t), name) in selected]
-        outcomes = run_suite(stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit)
+        if paths.on_spark and stage in SPARK_STAGES:
+            outcomes = run_suite_on_spark(stage, paths.spark_path, paths.parquet, to_run)
+        else:
+            outcomes = run_suite(stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit)
         with duckdb.get_connection() as con:
             record_results(con, context.run.run_id, outcomes)
             index = render_report(con, paths.report_path)

@@ -1,9 +1,11 @@
 """dbt models as Dagster assets: one `@dbt_assets` per gated layer.
 
 A blocking check stops only what runs in a *different* step, so staging, intermediate and marts
-are separate definitions: a failing staging gate stops the intermediate step, and so on.
+are separate definitions: a failing staging gate stops the intermediate step, and so on. Each layer
+builds on the target the `paths` resource names: in-process on DuckDB, or in a dbt process on Spark.
 """
 
+import contextlib
 import hashlib
 import json
 import math
@@ -12,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb as _duckdb
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from assets.analysis import analysis_version
-from orchestration.dbt_runner import run_dbt
+from orchestration.dbt_runner import DbtRun, run_dbt
 from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
-from orchestration.resources import Warehouse
+from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL, dbt_file_bytes
+from orchestration.spark_target import parquet_views, run_dbt_on_spark
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -155,6 +159,79 @@ def _build_in_batches(
     return full_refresh, variables
 
 
+def _run_layer_on_spark(
+    context: dg.AssetExecutionContext, duckdb: Warehouse, paths: NewsroomPaths, layer: str, layer_select: str
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The layer on the spark target: whole tables each run (per-file merges need Delta, which pip does
+    not ship). Row counts and previews are read from the tables' Parquet; the marts, once built, are
+    also DuckDB views in the warehouse, so the report, the analyst copy and ad hoc SQL read Spark's."""
+    keys = _node_keys()
+    selection = _selection(context, layer_select, keys)
+    run = run_dbt_on_spark(
+        ["build", "--select", selection],
+        paths.spark_path,
+        paths.parquet,
+        paths.spark_path / "dagster" / layer,
+        on_log=context.log.info,
+    )
+    built = [
+        ".".join(keys[r.unique_id].path) for r in run.results if r.unique_id in keys and r.status == "success"
+    ]
+    with _duckdb.connect() as con:
+        parquet_views(con, paths.spark_path, built)
+        yield from _results(context, run, keys, con)
+    if layer == "marts" and run.success:
+        with duckdb.get_connection() as con:
+            mirrored = parquet_views(con, paths.spark_path, built)
+            # the DuckDB marts are views now: a later build on the duckdb target starts them afresh
+            con.execute("create schema if not exists intermediate")
+            con.execute(BUILDS_DDL)
+            con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
+        context.log.info(f"{len(mirrored)} Spark marts readable in the DuckDB warehouse as views")
+    if not run.success:
+        raise dg.Failure(description=f"dbt build of the {layer} layer on Spark failed: {run.error}")
+
+
+def _results(
+    context: dg.AssetExecutionContext,
+    run: DbtRun,
+    keys: dict[str, dg.AssetKey],
+    con: _duckdb.DuckDBPyConnection,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Dagster events of a dbt run: a materialization per model or seed built (metadata read from
+    `con`), a check result per data test."""
+    checks = set(context.selected_asset_check_keys)
+    for result in run.results:
+        if result.resource_type in ("model", "seed") and result.status == "success":
+            key = keys[result.unique_id]
+            if key not in context.selected_asset_keys:
+                continue
+            metadata: dict[str, Any] = {
+                "unique_id": result.unique_id,
+                "dbt_seconds": round(result.seconds, 3),
+            }
+            with contextlib.suppress(_duckdb.CatalogException):  # a Spark view has no Parquet to count
+                metadata = table_metadata(con, ".".join(key.path)) | metadata
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        elif result.resource_type == "test" and result.attached_node in keys:
+            check = dg.AssetCheckKey(keys[result.attached_node], result.name)
+            if check not in checks:
+                continue
+            yield dg.AssetCheckResult(
+                asset_key=check.asset_key,
+                check_name=check.name,
+                passed=result.status == "pass",
+                severity=dg.AssetCheckSeverity.WARN
+                if result.status == "warn"
+                else dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "status": result.status,
+                    "failures": result.failures or 0,
+                    "unique_id": result.unique_id,
+                },
+            )
+
+
 def _run_layer(
     context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, layer_select: str
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -180,38 +257,13 @@ def _run_layer(
         on_log=context.log.info,  # each model and test as it finishes: the run log is never silent
         memory_limit=duckdb.memory_limit,
     )
-    checks = set(context.selected_asset_check_keys)
     with duckdb.get_connection() as con:
         if full_refresh and run.success and selection == layer_select:
             con.execute(
                 "insert or replace into intermediate.dbt_layer_builds values (?, ?, current_timestamp)",
                 [layer, digest],
             )
-        for result in run.results:
-            if result.resource_type in ("model", "seed") and result.status == "success":
-                key = keys[result.unique_id]
-                if key not in context.selected_asset_keys:
-                    continue
-                metadata = table_metadata(con, ".".join(key.path))
-                metadata |= {"unique_id": result.unique_id, "dbt_seconds": round(result.seconds, 3)}
-                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-            elif result.resource_type == "test" and result.attached_node in keys:
-                check = dg.AssetCheckKey(keys[result.attached_node], result.name)
-                if check not in checks:
-                    continue
-                yield dg.AssetCheckResult(
-                    asset_key=check.asset_key,
-                    check_name=check.name,
-                    passed=result.status == "pass",
-                    severity=dg.AssetCheckSeverity.WARN
-                    if result.status == "warn"
-                    else dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        "status": result.status,
-                        "failures": result.failures or 0,
-                        "unique_id": result.unique_id,
-                    },
-                )
+        yield from _results(context, run, keys, con)
     if not run.success:
         raise dg.Failure(description=f"dbt build of the {layer} layer failed: {run.error}")
 
@@ -227,8 +279,11 @@ def build_layer(layer: str, select: str, description: str) -> dg.AssetsDefinitio
         dagster_dbt_translator=TRANSLATOR,
         pool=WRITER_POOL,
     )
-    def _layer(context: dg.AssetExecutionContext, duckdb: Warehouse):
-        yield from _run_layer(context, duckdb, layer, select)
+    def _layer(context: dg.AssetExecutionContext, duckdb: Warehouse, paths: NewsroomPaths):
+        if paths.on_spark:
+            yield from _run_layer_on_spark(context, duckdb, paths, layer, select)
+        else:
+            yield from _run_layer(context, duckdb, layer, select)
 
     _layer.__doc__ = description
     return _layer

@@ -45,7 +45,11 @@ class DbtRun:
 
 
 def dbt_args(project: DbtProject, target_path: Path) -> list[str]:
+    """In-process dbt is always the DuckDB target, whatever NEWSROOM_DBT_TARGET says (the spark target
+    runs in processes of its own: orchestration/spark_target.py)."""
     return [
+        "--target",
+        "duckdb",
         "--project-dir",
         str(project.project_dir),
         "--profiles-dir",

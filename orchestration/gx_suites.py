@@ -16,12 +16,17 @@ A suite file is GE's own ExpectationSuite JSON; each expectation names the table
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestration.settings import DEFAULT_DUCKDB_MEMORY, EXPECTATIONS_DIR
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY, EXPECTATIONS_DIR, PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -76,71 +81,102 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _by_table(definition: dict[str, Any], engine: str) -> dict[str, list[dict[str, Any]]]:
+    """The suite's expectations per table, each tagged with its position (GE does not return results
+    in suite order); on Spark, a query with a `meta.spark_query` twin runs that twin instead."""
+    by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for exp in definition["expectations"]:
+        meta = exp.get("meta", {})
+        kwargs = exp["kwargs"]
+        if engine == "spark" and "spark_query" in meta:
+            kwargs = {**kwargs, "unexpected_rows_query": meta["spark_query"]}
+        table = meta["table"]
+        by_table[table].append({**exp, "kwargs": kwargs, "meta": {**meta, "position": len(by_table[table])}})
+    return by_table
+
+
+def _validate(
+    stage: str,
+    by_table: dict[str, list[dict[str, Any]]],
+    tables: list[str],
+    get_batch: Callable[[str], Any],
+    examples_of: Callable[[Any, str, str], list[dict[str, Any]]],
+) -> list[ExpectationOutcome]:
+    """Validate each table's expectations on the batch `get_batch` gives; one outcome per expectation."""
+    import great_expectations as gx
+
+    outcomes: list[ExpectationOutcome] = []
+    for table in tables:
+        expectations = by_table[table]
+        suite = gx.ExpectationSuite(name=f"{stage}.{table}", expectations=expectations)
+        batch = get_batch(table)
+        result = batch.validate(suite)
+        ordered = sorted(result.results, key=lambda r: r.expectation_config.meta["position"])
+        for res, spec in zip(ordered, expectations, strict=True):
+            info = res.result or {}
+            error = None
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                error = str(res.exception_info.get("exception_message"))
+            elif not info and not res.success:
+                error = _first_exception(res.exception_info)
+            examples = (info.get("details") or {}).get("unexpected_rows") or info.get(
+                "partial_unexpected_list"
+            )
+            if not res.success and not examples and spec["type"] == "unexpected_rows_expectation":
+                examples = examples_of(batch, table, spec["kwargs"]["unexpected_rows_query"])
+            outcomes.append(
+                ExpectationOutcome(
+                    stage=stage,
+                    table=table,
+                    expectation=spec["type"],
+                    description=spec.get("meta", {}).get("description", ""),
+                    kwargs={k: v for k, v in spec["kwargs"].items() if k != "batch_id"},
+                    success=bool(res.success),
+                    observed_value=_jsonable(info.get("observed_value", info.get("unexpected_percent"))),
+                    unexpected_count=info.get("unexpected_count"),
+                    examples=_jsonable(examples or [])[:10],
+                    error=error,
+                )
+            )
+    return outcomes
+
+
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
 def run_suite(
     stage: str,
     database: Path | str,
     tables: list[str] | None = None,
     memory_limit: str = DEFAULT_DUCKDB_MEMORY,
+    definition: dict[str, Any] | None = None,
 ) -> list[ExpectationOutcome]:
-    """Validate `tables` (default: all of the suite's) and return one outcome per expectation."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
+    """Validate `tables` (default: all of the suite's) in the DuckDB file; one outcome per expectation.
+    `definition` replaces the suite file (tests)."""
     register_duckdb_dialect()
-    definition = load_suite_definition(stage)
-    by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for exp in definition["expectations"]:
-        by_table[exp["meta"]["table"]].append(exp)
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    datasource = context.data_sources.add_sql(
+    by_table = _by_table(definition or load_suite_definition(stage), "duckdb")
+    datasource = _context().data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{Path(database).resolve()}",
         # the same cap as every other writer of the file (duckdb-engine hands `config` to duckdb.connect)
         kwargs={"connect_args": {"config": {"memory_limit": memory_limit}}},
     )
-    outcomes: list[ExpectationOutcome] = []
     engines: list[Any] = []
+
+    def get_batch(table: str) -> Any:
+        asset = datasource.add_query_asset(name=table, query=f"select * from {table}")
+        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        engines.append(batch.data.execution_engine)
+        return batch
+
     try:
-        for table in tables or list(by_table):
-            # GE does not return results in suite order: tag each expectation with its position.
-            expectations = [
-                {**exp, "meta": {**exp.get("meta", {}), "position": i}}
-                for i, exp in enumerate(by_table[table])
-            ]
-            suite = gx.ExpectationSuite(name=f"{stage}.{table}", expectations=expectations)
-            asset = datasource.add_query_asset(name=table, query=f"select * from {table}")
-            batch = asset.add_batch_definition_whole_table("all").get_batch()
-            engines.append(batch.data.execution_engine)
-            result = batch.validate(suite)
-            ordered = sorted(result.results, key=lambda r: r.expectation_config.meta["position"])
-            for res, spec in zip(ordered, expectations, strict=True):
-                info = res.result or {}
-                error = None
-                if res.exception_info and res.exception_info.get("raised_exception"):
-                    error = str(res.exception_info.get("exception_message"))
-                elif not info and not res.success:
-                    error = _first_exception(res.exception_info)
-                examples = (info.get("details") or {}).get("unexpected_rows") or info.get(
-                    "partial_unexpected_list"
-                )
-                if not res.success and not examples and spec["type"] == "unexpected_rows_expectation":
-                    examples = _unexpected_row_examples(batch, table, spec["kwargs"]["unexpected_rows_query"])
-                outcomes.append(
-                    ExpectationOutcome(
-                        stage=stage,
-                        table=table,
-                        expectation=spec["type"],
-                        description=spec.get("meta", {}).get("description", ""),
-                        kwargs={k: v for k, v in spec["kwargs"].items() if k != "batch_id"},
-                        success=bool(res.success),
-                        observed_value=_jsonable(info.get("observed_value", info.get("unexpected_percent"))),
-                        unexpected_count=info.get("unexpected_count"),
-                        examples=_jsonable(examples or [])[:10],
-                        error=error,
-                    )
-                )
+        return _validate(stage, by_table, tables or list(by_table), get_batch, _unexpected_row_examples)
     finally:
         # Release the DuckDB file: the persisted connection would otherwise keep its lock.
         for engine in engines:
@@ -149,7 +185,70 @@ def run_suite(
                 connection.close()
             engine.close()
         datasource.get_engine().dispose()
-    return outcomes
+
+
+def run_suite_on_spark(
+    stage: str,
+    spark_dir: Path,
+    parquet_root: str,
+    tables: list[str] | None = None,
+    definition: dict[str, Any] | None = None,
+) -> list[ExpectationOutcome]:
+    """The same suite on the spark target's tables, through GE's Spark data source, so the checks run
+    where the data is (Spark SQL, no table pulled into Python). In a process of its own, as every
+    Spark step (a JVM per process; the embedded metastore admits one at a time)."""
+    from orchestration.spark_target import spark_env
+
+    with tempfile.TemporaryDirectory() as scratch:
+        suite_file, out_file = Path(scratch) / "suite.json", Path(scratch) / "outcomes.json"
+        suite_file.write_text(json.dumps(definition or load_suite_definition(stage)), encoding="utf-8")
+        spark_dir.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "orchestration.gx_suites",
+                stage,
+                str(suite_file),
+                str(out_file),
+                *(tables or []),
+            ],
+            env={**spark_env(parquet_root, spark_dir), "PYTHONPATH": str(PROJECT_ROOT)},
+            cwd=spark_dir,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0 or not out_file.exists():
+            raise RuntimeError(f"the {stage} suite could not run on Spark:\n{done.stderr[-4000:]}")
+        return [ExpectationOutcome(**o) for o in json.loads(out_file.read_text(encoding="utf-8"))]
+
+
+def _run_on_spark(stage: str, definition: dict[str, Any], tables: list[str]) -> list[ExpectationOutcome]:
+    """In the Spark process: register the sources whose Parquet exists, then validate Spark tables."""
+    from orchestration.spark_target import register_source_views, spark_session
+
+    spark = spark_session(Path(os.environ["NEWSROOM_SPARK_DIR"]))
+    try:
+        register_source_views(spark, os.environ["NEWSROOM_PARQUET"])
+        by_table = _by_table(definition, "spark")
+        # persist=False: GE would otherwise cache each whole table in Spark's memory
+        datasource = _context().data_sources.add_spark(name="warehouse", persist=False)
+
+        def get_batch(table: str) -> Any:
+            asset = datasource.add_dataframe_asset(name=table)
+            definition = asset.add_batch_definition_whole_dataframe("all")
+            return definition.get_batch(batch_parameters={"dataframe": spark.table(table)})
+
+        def examples_of(batch: Any, table: str, query: str, limit: int = 5) -> list[dict[str, Any]]:
+            try:
+                sql = query.replace("{batch}", table).replace("{{", "{").replace("}}", "}")
+                return [row.asDict() for row in spark.sql(sql).limit(limit).collect()]
+            except Exception as exc:  # a courtesy, as on DuckDB
+                return [{"examples_unavailable": str(exc)[:200]}]
+
+        return _validate(stage, by_table, tables or list(by_table), get_batch, examples_of)
+    finally:
+        spark.stop()
 
 
 def _unexpected_row_examples(batch: Any, table: str, query: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -173,3 +272,16 @@ def _first_exception(exception_info: Any) -> str | None:
         if isinstance(value, dict) and value.get("exception_message"):
             return str(value["exception_message"])[:500]
     return None
+
+
+def main() -> None:
+    """`python -m orchestration.gx_suites STAGE SUITE_JSON OUT_JSON [TABLE ...]`: what
+    `run_suite_on_spark` runs, in the Spark process."""
+    stage, suite_file, out_file, *tables = sys.argv[1:]
+    definition = json.loads(Path(suite_file).read_text(encoding="utf-8"))
+    outcomes = _run_on_spark(stage, definition, tables)
+    Path(out_file).write_text(json.dumps([asdict(o) for o in outcomes], default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -38,12 +38,23 @@ class Warehouse(DuckDBResource):
 
 class NewsroomPaths(dg.ConfigurableResource):
     """Paths outside the working warehouse: the landing folder, the quality report, the analyst copy,
-    and the Parquet copies for Spark (empty: not written)."""
+    the Parquet copies for Spark (empty: not written), and the engine dbt builds on."""
 
     raw_dir: str
     report_dir: str
     analytics: str
     parquet: str = ""
+    #: `duckdb`, or `spark`: dbt, the text analysis and the gates after raw run on Spark.
+    dbt_target: str = "duckdb"
+    spark_dir: str = ""
+
+    @property
+    def on_spark(self) -> bool:
+        return self.dbt_target == "spark"
+
+    @property
+    def spark_path(self) -> Path:
+        return Path(self.spark_dir)
 
     @property
     def raw_path(self) -> Path:
@@ -70,5 +81,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             report_dir=str(settings.report_dir),
             analytics=str(settings.analytics_path),
             parquet=settings.parquet,
+            dbt_target=settings.dbt_target,
+            spark_dir=str(settings.spark_path),
         ),
     }

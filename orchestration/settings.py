@@ -23,6 +23,9 @@ WRITER_POOL = "duckdb_writer"
 #: GE gates). DuckDB's own default is 80% of the machine's RAM, per process; capped, it spills to disk.
 DEFAULT_DUCKDB_MEMORY = "2GB"
 
+#: profiles.yml's targets the Dagster graph can build on (`spark_thrift` is for dbt alone, docs/deploy.md).
+DBT_TARGETS = ("duckdb", "spark")
+
 
 def dbt_file_bytes(*patterns: str) -> Iterator[bytes]:
     """The bytes of the dbt project's files matching `patterns` (each pattern's files sorted): the SQL
@@ -54,6 +57,22 @@ class Settings:
     #: Where Parquet copies of the raw layer and the text analysis go, for the Spark target
     #: (assets/parquet_store.py): a folder or an object-store URL; empty: none are written.
     parquet: str = ""
+    #: The dbt target the graph builds on: `duckdb` (the warehouse file) or `spark` (dbt-spark; its
+    #: tables and metastore under `spark_dir`, its sources the Parquet copies, orchestration/spark_target.py).
+    dbt_target: str = "duckdb"
+    spark_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.dbt_target not in DBT_TARGETS:
+            raise ValueError(
+                f"NEWSROOM_DBT_TARGET must be one of {', '.join(DBT_TARGETS)}, not {self.dbt_target!r}"
+            )
+        if self.dbt_target == "spark" and not self.parquet:
+            raise ValueError("the spark target reads the raw layer from Parquet: set NEWSROOM_PARQUET")
+
+    @property
+    def spark_path(self) -> Path:
+        return self.spark_dir or self.warehouse.with_name("spark")
 
     @property
     def analytics_path(self) -> Path:
@@ -68,11 +87,14 @@ class Settings:
             "NEWSROOM_ANALYTICS": str(self.analytics_path),
             "NEWSROOM_DUCKDB_MEMORY": self.duckdb_memory,
             "NEWSROOM_PARQUET": self.parquet,
+            "NEWSROOM_DBT_TARGET": self.dbt_target,
+            "NEWSROOM_SPARK_DIR": str(self.spark_path),
         }
 
     @classmethod
     def from_env(cls) -> Settings:
         analytics = os.environ.get("NEWSROOM_ANALYTICS")
+        spark_dir = os.environ.get("NEWSROOM_SPARK_DIR")
         return cls(
             raw_dir=_resolve(os.environ.get("NEWSROOM_RAW_DIR", "data/raw")),
             warehouse=_resolve(os.environ.get("NEWSROOM_WAREHOUSE", "data/warehouse.duckdb")),
@@ -80,6 +102,8 @@ class Settings:
             analytics=_resolve(analytics) if analytics else None,
             duckdb_memory=os.environ.get("NEWSROOM_DUCKDB_MEMORY") or DEFAULT_DUCKDB_MEMORY,
             parquet=_parquet_root(os.environ.get("NEWSROOM_PARQUET", "")),
+            dbt_target=os.environ.get("NEWSROOM_DBT_TARGET") or "duckdb",
+            spark_dir=_resolve(spark_dir) if spark_dir else None,
         )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.analysis import KEYS
 from bench import corpus
 from bench.run import INCOMING, STAGES, bench_size, write_report
 
@@ -70,11 +71,14 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     # the Spark column: both dbt builds ran, and Spark's text analysis gave a row per stored result
     with duckdb.connect(str(tmp_path / "work" / "run-1MB" / "warehouse.duckdb"), read_only=True) as con:
         stored = sum(
-            con.execute(f"select count(*) from intermediate.{table}").fetchall()[0][0]
-            for table in ("line_language", "headline_topics", "article_topics", "headline_features")
+            con.execute(f"select count(*) from intermediate.{table}").fetchall()[0][0] for table in KEYS
         )
     assert result.spark is not None and result.spark.success
     assert result.spark.analysis_rows == stored
+    # the whole job on Spark, from the warehouse as the incremental run left it: the same headlines
+    job = result.spark.job
+    assert job is not None and job.success and job.headlines == result.incremental.headlines
+    assert {"dbt marts", "gate marts", "text analysis"} <= set(job.stages)
     assert min(result.spark.dbt_duckdb_seconds, result.spark.dbt_spark_seconds) > 0
     assert result.spark.analysis_pipeline_seconds == result.full.stages["text analysis"]
     out, chart = tmp_path / "benchmarks.md", tmp_path / "img" / "benchmarks.png"
@@ -84,5 +88,7 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert (
         f"| 1MB | {result.spark.parquet_export_seconds:.1f} | {result.spark.dbt_duckdb_seconds:.1f} |" in text
     )
+    assert f"| 1MB | {result.full.seconds:.1f} |" in text and f"| {job.seconds:.1f} |" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads(out.with_suffix(".json").read_text())[0]["size"] == "1MB"
+    saved = json.loads(out.with_suffix(".json").read_text())[0]
+    assert saved["size"] == "1MB" and saved["spark"]["job"]["headlines"] == job.headlines

@@ -4,9 +4,12 @@ The SQL is what the pipeline runs; dedup.py states the rules one pair at a time.
 sets and on a generated corpus (several days, five languages, exact and reworded repeats) both must
 link exactly the same pairs, by the same rule, with the same score, and form the same groups."""
 
+import duckdb
+import polars as pl
+import pyarrow as pa
 import pytest
 
-from assets import dedup, evaluation, file_analysis, matching
+from assets import dedup, evaluation, file_analysis, matching, text_batches
 from bench import corpus
 
 
@@ -163,3 +166,47 @@ def test_a_word_common_overall_but_rare_in_its_window_still_links() -> None:
     assert frozenset(("q10-0", "q11-0")) in linked
     assert frozenset(("q10-0", "q20-0")) not in linked  # ten days apart: outside the window
     assert not any(p.a.startswith("s") for p in pairs)
+
+
+@pytest.mark.parametrize("days_per_block", [3, 5, 8])
+def test_matching_block_by_block_finds_the_same_pairs_and_groups(
+    corpus_items: list[dedup.Item], days_per_block: int
+) -> None:
+    """What Spark runs one task per block of days (text_batches.match_block, given the whole set's word
+    counts), then groups over all blocks' pairs (group_batches), equals matching all at once."""
+    window = int(dedup.thresholds()["date_window_days"])
+    columns = matching.feature_rows(*(list(column) for column in zip(*corpus_items, strict=True)))
+    features = pl.DataFrame({"file_id": "-", "line_no": 0, **columns}, schema=matching.FEATURES_SCHEMA)
+    whole = text_batches.split_matches(text_batches.match_features(features.to_arrow()))
+    con = duckdb.connect()
+    con.register("features", features.to_arrow())
+    con.execute(matching.word_counts_sql("features", window, None))
+    blocked = features.with_columns(
+        block=pl.col("day").map_elements(
+            lambda d: text_batches.blocks_of(d, days_per_block, window), pl.List(pl.Int32)
+        )
+    ).explode("block")
+    assert blocked["block"].n_unique() > 2 and blocked.height > features.height
+    pairs = []
+    for rows in blocked.partition_by("block"):
+        con.register("rows", rows.to_arrow())
+        stats = con.execute(
+            """
+            select distinct r.block, r.day, w.token, i.df, w.window_df
+            from (select block, day, unnest(token_set) as token from rows) r
+            join m_idf i on i.token = r.token join m_day_df w on w.token = r.token and w.day = r.day
+            """
+        ).to_arrow_table()
+        pairs.append(text_batches.match_block(rows.to_arrow(), stats, features.height, days_per_block))
+    all_pairs = pa.concat_tables(pairs)
+    by_blocks = pl.from_arrow(all_pairs).sort(pl.all())
+    assert by_blocks.height > 1000 and by_blocks.equals(whole["headline_pairs"].sort(pl.all()))
+    groups = pl.from_arrow(
+        pa.Table.from_batches(list(text_batches.group_batches(iter(all_pairs.to_batches()))))
+    )
+    matches = (
+        features.join(groups, on="headline_id", how="left")
+        .with_columns(story_id=pl.coalesce("story_id", "headline_id"))
+        .select(list(text_batches.MATCH_OUTPUTS["headline_matches"]))
+    )
+    assert matches.sort("headline_id").equals(whole["headline_matches"].sort("headline_id"))
