@@ -235,7 +235,7 @@ def analyse_on_spark(spark_dir: Path, out: str, days_per_block: int = DAYS_PER_B
         words = features.select("day", F.explode("token_set").alias("token"))
         df = words.groupBy("token").agg(F.count("*").alias("df"))
         per_day = words.groupBy("token", "day").agg(F.count("*").alias("n"))
-        near = per_day.alias("b").select(F.col("token"), F.col("day").alias("near_day"), "n")
+        near = per_day.select("token", F.col("day").alias("near_day"), "n")
         window_df = (
             per_day.select("token", "day")
             .join(near, "token")
