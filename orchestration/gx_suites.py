@@ -1,4 +1,4 @@
-"""Run the Great Expectations suites in `expectations/` against the DuckDB warehouse.
+"""Run the Great Expectations suites in `expectations/` against the DuckDB warehouse, or on Spark.
 
 Route chosen: GE's SQL datasource (SQLAlchemy + duckdb-engine), so expectations run as SQL inside
 DuckDB and no table is pulled into Python memory (measured: 1M rows, 418 MB RSS vs 871 MB for the
@@ -8,6 +8,10 @@ every metric fails on DuckDB ("list index out of range" / aborted transaction), 
 (`select * from schema.table`) because GE's column reflection drops the schema on DuckDB.
 `tests/test_gx_suites.py` proves both facts on a real DuckDB file, so an upgrade of GE that changes
 them fails loudly.
+
+On the spark target the same suites run through GE's Spark data source on the Spark tables
+(`run_suite_on_spark`, in a Spark process of its own); an expectation whose SQL differs on Spark
+carries its Spark twin in `meta.spark_query`.
 
 A suite file is GE's own ExpectationSuite JSON; each expectation names the table it runs on in
 `meta.table`. `import great_expectations` costs ~3 s, so it is imported only inside these functions.
