@@ -32,6 +32,13 @@ def _plain(dtype: pa.DataType) -> pa.DataType:
     return pa.string() if pa.types.is_large_string(dtype) else dtype
 
 
+def arrow_schema(columns: dict[str, pl.DataType]) -> pa.Schema:
+    """Polars column types as the Arrow schema Spark exchanges."""
+    return pa.schema(
+        [pa.field(f.name, _plain(f.type)) for f in pl.DataFrame(schema=columns).to_arrow().schema]
+    )
+
+
 class Tagged:
     """Several tables in one long Arrow table, each row tagged with the table it belongs to
     (`output`), the other tables' columns null: a Spark UDF returns one schema only."""
@@ -41,9 +48,7 @@ class Tagged:
         self.columns: dict[str, pl.DataType] = {"output": pl.String}
         for schema in outputs.values():
             self.columns |= schema
-        self.schema = pa.schema(
-            [pa.field(f.name, _plain(f.type)) for f in pl.DataFrame(schema=self.columns).to_arrow().schema]
-        )
+        self.schema = arrow_schema(self.columns)
 
     def join(self, frames: list[tuple[str, pl.DataFrame]]) -> pa.Table:
         """One tagged table of (output, frame) pairs."""
@@ -68,10 +73,9 @@ MATCH_OUTPUTS: dict[str, dict[str, pl.DataType]] = {
     "headline_pairs": {"headline_id_a": pl.String, "headline_id_b": pl.String, "relation": pl.String,
                        "score": pl.Float64, "rule": pl.String},
 }  # fmt: skip
-RESULTS, MATCHES = Tagged(OUTPUTS), Tagged(MATCH_OUTPUTS)
-RESULTS_SCHEMA, MATCH_SCHEMA = RESULTS.schema, MATCHES.schema
-split_results, split_matches = RESULTS.split, MATCHES.split
-PAIRS_SCHEMA = pa.schema([(name, MATCH_SCHEMA.field(name).type) for name in MATCH_OUTPUTS["headline_pairs"]])
+RESULTS = Tagged(OUTPUTS)
+RESULTS_SCHEMA, split_results = RESULTS.schema, RESULTS.split
+PAIRS_SCHEMA = arrow_schema(MATCH_OUTPUTS["headline_pairs"])
 GROUPS_SCHEMA = pa.schema([(name, pa.string()) for name in ("headline_id", "duplicate_group_id", "story_id")])
 
 
@@ -98,11 +102,10 @@ def analyse_in_duckdb(con: duckdb.DuckDBPyConnection, files_per_batch: int = 64)
         )
 
 
-def match_features(features: pa.Table) -> pa.Table:
-    """Duplicate groups, stories and linked pairs over every headline in `features` (rows of
+def match_features(features: pa.Table) -> dict[str, pl.DataFrame]:
+    """headline_matches and headline_pairs over every headline in `features` (rows of
     headline_features), with the pipeline's own matching SQL (assets/matching.py) in an in-memory
-    DuckDB: what the asset runs over the warehouse, and what Spark runs in one task over all
-    features. Returns a MATCH_SCHEMA table."""
+    DuckDB, all at once: what the block-by-block Spark matching is held to."""
     con = duckdb.connect()
     try:
         con.register("features", features)
@@ -116,9 +119,8 @@ def match_features(features: pa.Table) -> pa.Table:
         pairs = con.execute("select * from pairs").to_arrow_table()
     finally:
         con.close()
-    return MATCHES.join(
-        [("headline_matches", pl.from_arrow(matches)), ("headline_pairs", pl.from_arrow(pairs))]
-    )
+    tables = {"headline_matches": matches, "headline_pairs": pairs}
+    return {name: pl.from_arrow(table).cast(MATCH_OUTPUTS[name]) for name, table in tables.items()}
 
 
 def blocks_of(day: int, days_per_block: int, window: int) -> list[int]:

@@ -8,6 +8,8 @@ invocations are serialised by a lock (they are serialised anyway: one DuckDB wri
 Results come from dbt's own result objects, not from parsing its log output.
 """
 
+from __future__ import annotations
+
 import os
 import threading
 from collections.abc import Callable
@@ -42,6 +44,16 @@ class DbtRun:
     success: bool
     results: list[NodeResult]
     error: str | None
+
+    @classmethod
+    def of(cls, success: bool, results: list[NodeResult], otherwise: str) -> DbtRun:
+        """A run whose error, when it failed, names its failed nodes (or is `otherwise` when none did)."""
+        failed = [
+            f"{r.unique_id}: {r.status} {r.message or ''}".strip()
+            for r in results
+            if r.status in ("error", "fail")
+        ]
+        return cls(success, results, None if success else "; ".join(failed) or otherwise)
 
 
 def dbt_args(project: DbtProject, target_path: Path) -> list[str]:
@@ -142,12 +154,4 @@ def run_dbt(
                 attached_node=getattr(node, "attached_node", None),
             )
         )
-    error = None
-    if not outcome.success:
-        failed = [
-            f"{r.unique_id}: {r.status} {r.message or ''}".strip()
-            for r in results
-            if r.status in ("error", "fail")
-        ]
-        error = "; ".join(failed) or str(outcome.exception)
-    return DbtRun(outcome.success, results, error)
+    return DbtRun.of(outcome.success, results, str(outcome.exception))

@@ -94,6 +94,15 @@ def spark_env(parquet_root: str, spark_dir: Path) -> dict[str, str]:
     }
 
 
+def require_java() -> None:
+    """Spark's JVM needs Java 17 or newer on the PATH: say so before a step fails deep inside pyspark."""
+    version = java_version()
+    if version is None or version < 17:
+        raise RuntimeError(
+            f"Spark needs Java 17 or newer; found {version or 'none'} (`make scale` installs it)"
+        )
+
+
 def dbt_process(
     command: list[str], work_dir: Path, env: dict[str, str], on_line: Callable[[str], None] | None = None
 ) -> tuple[int, str, float]:
@@ -122,11 +131,7 @@ def dbt_process(
 
 def build_on_spark(parquet_root: str, spark_dir: Path, command: tuple[str, ...] = ("build",)) -> SparkBuild:
     """`dbt <command> --target spark` (seeds, every model and every data test), in a dbt process of its own."""
-    version = java_version()
-    if version is None or version < 17:
-        raise RuntimeError(
-            f"Spark needs Java 17 or newer; found {version or 'none'} (`make scale` installs it)"
-        )
+    require_java()
     spark_dir.mkdir(parents=True, exist_ok=True)
     code, log, seconds = dbt_process(list(command), spark_dir, spark_env(parquet_root, spark_dir))
     return SparkBuild(code, seconds, log, spark_dir)
@@ -307,11 +312,7 @@ def run_dbt_on_spark(
 ) -> DbtRun:
     """`dbt <command> --target spark` in a process of its own, as a DbtRun (orchestration/dbt_runner.py):
     the nodes' results come from the run's run_results.json; `on_log` hears each node's log line."""
-    version = java_version()
-    if version is None or version < 17:
-        raise RuntimeError(
-            f"Spark needs Java 17 or newer; found {version or 'none'} (`make scale` installs it)"
-        )
+    require_java()
     work_dir.mkdir(parents=True, exist_ok=True)
     results_file = work_dir / "target" / "run_results.json"
     results_file.unlink(missing_ok=True)
@@ -337,16 +338,9 @@ def run_dbt_on_spark(
         )
         for item in (json.loads(results_file.read_text())["results"] if results_file.exists() else [])
     ]
-    error = None
-    if code != 0:
-        failed = [
-            f"{r.unique_id}: {r.status} {r.message or ''}".strip()
-            for r in results
-            if r.status in ("error", "fail")
-        ]
-        tail = "\n".join(line for line in log.splitlines() if " WARN " not in line)[-2000:]
-        error = "; ".join(failed) or tail
-    return DbtRun(code == 0, results, error)
+    return DbtRun.of(
+        code == 0, results, "\n".join(line for line in log.splitlines() if " WARN " not in line)[-2000:]
+    )
 
 
 def table_folder(spark_dir: Path, schema: str, table: str) -> Path:

@@ -177,7 +177,7 @@ def test_matching_block_by_block_finds_the_same_pairs_and_groups(
     window = int(dedup.thresholds()["date_window_days"])
     columns = matching.feature_rows(*(list(column) for column in zip(*corpus_items, strict=True)))
     features = pl.DataFrame({"file_id": "-", "line_no": 0, **columns}, schema=matching.FEATURES_SCHEMA)
-    whole = text_batches.split_matches(text_batches.match_features(features.to_arrow()))
+    whole = text_batches.match_features(features.to_arrow())
     con = duckdb.connect()
     con.register("features", features.to_arrow())
     con.execute(matching.word_counts_sql("features", window, None))

@@ -27,7 +27,6 @@ from assets.text_batches import (
     OUTPUTS,
     analyse_in_duckdb,
     match_features,
-    split_matches,
     split_results,
 )
 from bench.corpus import generate
@@ -210,7 +209,7 @@ def test_the_text_analysis_gives_the_same_results_on_spark_and_through_duckdb(bu
             for table, schema in (OUTPUTS | MATCH_OUTPUTS).items()
         }
         features = pl.from_arrow(con.execute("select * from intermediate.headline_features").to_arrow_table())
-        matched_through_duckdb = split_matches(match_features(features.to_arrow()))
+        matched_through_duckdb = match_features(features.to_arrow())
     for table in OUTPUTS:
         assert stored[table].height > 0, table
         assert list(on_spark[table].columns) == list(OUTPUTS[table]), table
