@@ -3,9 +3,11 @@
 Runs between the intermediate gate and the marts. Language and topics are computed per file and
 kept (a file's content never changes, its sha256 is its id), so a run only analyses new files or
 files analysed under older rules; with many new files, worker processes share the work
-(assets/file_analysis.py). Matching looks across all headlines, so it is recomputed each run, in
-DuckDB SQL, from the per-headline features stored with each file (assets/matching.py). On the spark
-target the same functions run on Spark instead (`_analyse_on_spark`).
+(assets/file_analysis.py). Matching looks across all headlines, in DuckDB SQL, from the
+per-headline features stored with each file (assets/matching.py): new files' headlines are added to
+the last match, and every headline is matched again when the rules change, a matched file goes, or
+the set has grown by `rematch_growth` since the last full match (`plan_matching`). On the spark
+target the same functions run on Spark instead (`_analyse_on_spark`), every file each run.
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
@@ -55,9 +58,15 @@ create table if not exists intermediate.headline_matches (
     duplicate_group_id varchar, story_id varchar);
 create table if not exists intermediate.headline_pairs (
     headline_id_a varchar, headline_id_b varchar, relation varchar, score double, rule varchar);
+create table if not exists intermediate.matching_state (
+    analysis_version varchar, headlines bigint, headlines_at_full bigint, full_at timestamp,
+    matched_at timestamp, mode varchar, reason varchar);
+create table if not exists intermediate.matched_files (file_id varchar);
 """
     + matching.FEATURES_DDL
+    + matching.TOKEN_DAYS_DDL
 )
+CURRENT_FILES = "select file_id from raw.files where status = 'loaded' and superseded_at is null"
 
 
 def analysis_version() -> str:
@@ -113,26 +122,135 @@ def store_files(
         )
 
 
-def match_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Duplicate groups and stories over every current headline, in SQL (assets/matching.py):
-    rewrites intermediate.headline_pairs and intermediate.headline_matches. Beyond the warehouse's
-    memory limit (the Warehouse resource's, as for every writer) DuckDB spills the joins to disk."""
+@dataclass(frozen=True)
+class MatchPlan:
+    """How this run matches: `full` (every headline again), `incremental` (the new files' headlines
+    added to the last match) or `none` (nothing new), and why."""
+
+    mode: str
+    reason: str
+    new_files: list[str]
+
+
+def plan_matching(
+    con: duckdb.DuckDBPyConnection, version: str, rematch: bool = False, growth: float = 0.1
+) -> MatchPlan:
+    """Incremental when the last match holds: same rules, every file it matched still current, and
+    fewer new headlines since the last full match than `growth` of what that match had. Pairs
+    between older headlines are then kept as they were scored (their IDF weights and rare-word
+    blocking are those of that time), so a full match runs again once the set has grown by
+    `growth`: the drift stays bounded, and `docs/benchmarks.md` measures it."""
+    state = con.execute(
+        "select analysis_version, headlines, headlines_at_full from intermediate.matching_state"
+    ).fetchall()
+    if rematch:
+        return MatchPlan("full", "a full match was asked for (rematch)", [])
+    if not state:
+        return MatchPlan("full", "first match", [])
+    matched_version, headlines, at_full = state[0]
+    if matched_version != version:
+        return MatchPlan("full", f"the analysis rules changed ({matched_version} -> {version})", [])
+    gone = con.execute(
+        f"select count(*) from intermediate.matched_files where file_id not in ({CURRENT_FILES})"
+    ).fetchall()[0][0]
+    if gone:
+        return MatchPlan("full", f"{gone} matched files are no longer current", [])
+    new_files = [
+        r[0]
+        for r in con.execute(
+            f"select file_id from ({CURRENT_FILES}) "
+            "where file_id not in (select file_id from intermediate.matched_files) order by 1"
+        ).fetchall()
+    ]
+    if not new_files:
+        return MatchPlan("none", "no new files since the last match", [])
+    new_headlines = con.execute(
+        "select count(*) from intermediate.headline_features where list_contains(?::varchar[], file_id)",
+        [new_files],
+    ).fetchall()[0][0]
+    if headlines + new_headlines > (1 + growth) * at_full:
+        return MatchPlan(
+            "full", f"{headlines + new_headlines - at_full} headlines since the last full match "
+            f"exceed {growth:.0%} of its {at_full}", new_files,
+        )  # fmt: skip
+    return MatchPlan("incremental", f"{len(new_files)} new files, {new_headlines} headlines", new_files)
+
+
+def _record_match(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan, headlines: int) -> None:
+    """The state the next run's plan reads: a full match resets the growth count, an incremental
+    one carries it forward."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if plan.mode == "full":
+        at_full, full_at = headlines, now
+    else:
+        at_full, full_at = con.execute(
+            "select headlines_at_full, full_at from intermediate.matching_state"
+        ).fetchall()[0]
+    con.execute("delete from intermediate.matching_state")
     con.execute(
-        """
+        "insert into intermediate.matching_state values (?, ?, ?, ?, ?, ?, ?)",
+        [version, headlines, at_full, full_at, now, plan.mode, plan.reason],
+    )
+
+
+def match_all(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan) -> None:
+    """Duplicate groups and stories over every current headline, in SQL (assets/matching.py):
+    rewrites intermediate.headline_pairs and intermediate.headline_matches, and the word counts and
+    state the next incremental match starts from. Beyond the warehouse's memory limit (the Warehouse
+    resource's, as for every writer) DuckDB spills the joins to disk."""
+    con.execute(
+        f"""
+        drop table if exists main.current_groups;  -- left by earlier versions
         create or replace temp table current_features as
-        select h.* from intermediate.headline_features h
-        join raw.files f on f.file_id = h.file_id and f.status = 'loaded' and f.superseded_at is null
+        select h.* from intermediate.headline_features h where h.file_id in ({CURRENT_FILES})
         """
     )
     matching.match(con, "current_features", "intermediate.headline_pairs", "current_groups")
     con.execute(
-        """
+        f"""
         create or replace table intermediate.headline_matches as
         select h.headline_id, h.file_id, h.line_no, h.normalized_text, g.duplicate_group_id, g.story_id
         from current_features h join current_groups g using (headline_id)
-        order by h.file_id, h.line_no
+        order by h.file_id, h.line_no;
+        create or replace table intermediate.matching_token_days as {matching.token_days_sql("current_features")};
+        delete from intermediate.matched_files;
+        insert into intermediate.matched_files {CURRENT_FILES};
         """
     )
+    headlines = con.execute("select count(*) from current_features").fetchall()[0][0]
+    _record_match(con, version, plan, headlines)
+    con.execute("drop table current_features; drop table current_groups")
+
+
+def match_incremental(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan) -> int:
+    """Add the new files' headlines to the last match (matching.match_new and merge_new): their
+    pairs are appended, and only the groups they join are renamed. Returns the older headlines whose
+    group changed."""
+    con.execute(
+        """
+        create or replace temp table new_features as
+        select * from intermediate.headline_features where list_contains(?::varchar[], file_id)
+        """,
+        [plan.new_files],
+    )
+    con.execute(
+        "create or replace temp view known_features as select * from intermediate.headline_features "
+        "where file_id in (select file_id from intermediate.matched_files union all "
+        "select file_id from new_features)"
+    )
+    before = con.execute("select headlines from intermediate.matching_state").fetchall()[0][0]
+    headlines = before + con.execute("select count(*) from new_features").fetchall()[0][0]
+    matching.add_token_days(con, "new_features", "intermediate.matching_token_days")
+    matching.match_new(
+        con, "known_features", "new_features", "intermediate.matching_token_days", headlines, "new_pairs"
+    )
+    matching.drop_rechained(con, "known_features", "new_features", "intermediate.headline_pairs")
+    con.execute("insert into intermediate.headline_pairs select * from new_pairs")
+    changed = matching.merge_new(con, "new_features", "new_pairs", "intermediate.headline_matches")
+    con.executemany("insert into intermediate.matched_files values (?)", [[f] for f in plan.new_files])
+    _record_match(con, version, plan, headlines)
+    con.execute("drop view known_features; drop table new_features; drop table new_pairs")
+    return changed
 
 
 def _analyse_on_spark(
@@ -166,6 +284,17 @@ class AnalysisConfig(dg.Config):
         description="Worker processes for language, topics and features when a run has at least "
         f"{POOL_MIN_LINES:,} new text lines; 0 means one per core, 1 analyses in the run's own process.",
     )
+    rematch: bool = Field(
+        default=False,
+        description="Match every headline again, even when only new files came: rescores every "
+        "older pair with today's word weights.",
+    )
+    rematch_growth: float = Field(
+        default=0.1,
+        ge=0.0,
+        description="New files' headlines are added to the last match until the headlines since the last "
+        "full match exceed this fraction of it; then every headline is matched again.",
+    )
 
 
 @dg.multi_asset(
@@ -187,7 +316,8 @@ class AnalysisConfig(dg.Config):
 def text_analysis(
     context: dg.AssetExecutionContext, config: AnalysisConfig, duckdb: Warehouse, paths: NewsroomPaths
 ):
-    """Analyse new files (language, topics), then match every headline (duplicates, stories)."""
+    """Analyse new files (language, topics), then match their headlines (duplicates, stories): added
+    to the last match, or every headline again (`plan_matching`)."""
     version = analysis_version()
     if paths.on_spark:
         yield from _analyse_on_spark(context, paths, version)
@@ -211,10 +341,14 @@ def text_analysis(
                 last_log = time.monotonic()
         store_files(con, batch, version)
         seconds_language_topics = time.perf_counter() - started
-        context.log.info("matching every headline: duplicates and stories")
-        started = time.perf_counter()
+        plan = plan_matching(con, version, config.rematch, config.rematch_growth)
+        context.log.info(f"matching ({plan.mode}): {plan.reason}")
+        started, regrouped = time.perf_counter(), 0
         with transaction(con):
-            match_all(con)
+            if plan.mode == "full":
+                match_all(con, version, plan)
+            elif plan.mode == "incremental":
+                regrouped = match_incremental(con, version, plan)
         seconds_matching = time.perf_counter() - started
         relations = dict(
             con.execute("select relation, count(*) from intermediate.headline_pairs group by all").fetchall()
@@ -222,7 +356,8 @@ def text_analysis(
         headlines = con.execute("select count(*) from intermediate.headline_matches").fetchall()[0][0]
         context.log.info(
             f"matched {headlines} headlines: {sum(relations.values())} linked pairs "
-            f"({relations.get('duplicate', 0)} duplicate, {relations.get('story', 0)} story)"
+            f"({relations.get('duplicate', 0)} duplicate, {relations.get('story', 0)} story); "
+            f"{regrouped} older headlines changed group"
         )
         if paths.parquet:
             parquet_store.write_analysis(con, paths.parquet, KEYS)
@@ -234,6 +369,7 @@ def text_analysis(
             "files_analysed": len(todo),
             "seconds_language_topics": round(seconds_language_topics, 2),
             "seconds_matching": round(seconds_matching, 2),
+            "matching": f"{plan.mode}: {plan.reason}",
         }
         if name == "headline_pairs":
             metadata |= {

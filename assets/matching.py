@@ -17,6 +17,11 @@ everything across headlines runs here as SQL, on every core and out of Python me
 Steps 1 and 2 only compare headlines within the date window, so they also run per block of days
 (`Block`), given the whole set's word counts: on Spark one task per block, then step 3 over the
 pairs of all blocks (`group_pairs`).
+
+The same steps also add a few new headlines to an existing match (`match_new`, `merge_new`): only
+the pairs with a new headline are found and scored, from the word counts per day kept for the whole
+set (`TOKEN_DAYS_DDL`), and only the groups those pairs join change. Pairs between older headlines
+are kept as they were (see assets/analysis.py for when a full match is run instead).
 """
 
 from __future__ import annotations
@@ -255,6 +260,11 @@ def _score_sql(features: str) -> str:
     """
 
 
+def _kind(table: str) -> str:
+    """A table named without its schema is scratch: temporary, never left in the warehouse file."""
+    return "table" if "." in table else "temp table"
+
+
 def match(
     con: duckdb.DuckDBPyConnection, features: str, pairs: str, groups: str | None, block: Block | None = None
 ) -> None:
@@ -266,7 +276,7 @@ def match(
     con.execute(_score_sql(features))
     con.execute(
         f"""
-        create or replace table {pairs} as
+        create or replace {_kind(pairs)} {pairs} as
         with linked as (
             select a, b, 'duplicate' as relation, score, rule from m_duplicates
             union all
@@ -322,7 +332,7 @@ def _write_groups(con: duckdb.DuckDBPyConnection, into: str) -> None:
     con.register("m_labels", labels.to_arrow())
     con.execute(
         f"""
-        create or replace table {into} as
+        create or replace {_kind(into)} {into} as
         with named as (
             select m.headline_id, l.story, l.dup,
                    min(m.headline_id) over (partition by l.story) as story_id,
@@ -334,6 +344,206 @@ def _write_groups(con: duckdb.DuckDBPyConnection, into: str) -> None:
         """
     )
     con.unregister("m_labels")
+
+
+TOKEN_DAYS_DDL = """
+create table if not exists intermediate.matching_token_days (token varchar, day integer, headlines bigint);
+"""
+
+
+def token_days_sql(features: str) -> str:
+    """Headlines per (word, day): what the rare-word blocking and the IDF are computed from, kept
+    between runs so that adding headlines does not rescan every older one."""
+    return f"""
+    select token, day, count(*) as headlines
+    from (select day, unnest(token_set) as token from {features}) group by token, day"""
+
+
+def add_token_days(con: duckdb.DuckDBPyConnection, new: str, token_days: str) -> None:
+    """Count the headlines of table `new` into `token_days` (updates then inserts: exact sums)."""
+    con.execute(
+        f"""
+        create or replace temp table n_counts as {token_days_sql(new)};
+        update {token_days} t set headlines = t.headlines + n.headlines
+        from n_counts n where t.token = n.token and t.day = n.day;
+        insert into {token_days} select * from n_counts n
+        where not exists (select 1 from {token_days} t where t.token = n.token and t.day = n.day);
+        drop table n_counts;
+        """
+    )
+
+
+def match_new(
+    con: duckdb.DuckDBPyConnection, features: str, new: str, token_days: str, headlines: int, pairs: str
+) -> None:
+    """Every linked pair with a headline of `new` (rows of `features` too) into table `pairs`: the
+    pairs, rules and scores `match` finds for them over all of `features`, whose word counts per day
+    (new headlines included) are `token_days` and whose size is `headlines`.
+
+    A new headline's partners are the headlines within the date window that share one of its words
+    while the word is rare at both days, or share its normalised text (the chain of identical texts
+    needs all of them). `match` runs on new headlines plus partners as a `Block` given the whole
+    set's counts for their words, and keeps the pairs with a new headline: what every block does."""
+    t = dedup.thresholds()
+    window, cap = int(t["date_window_days"]), int(t["max_token_df"])
+    span = con.execute(f"select min(day) - {window}, max(day) + {window} from {new}").fetchall()[0]
+    if span[0] is None:
+        con.execute(f"create or replace {_kind(pairs)} {pairs} as select * from ({_EMPTY_PAIRS})")
+        return
+    low, high = span
+    con.execute(
+        f"""
+        create or replace temp table n_window as  -- the new headlines' words: headlines within the window of each day
+            select a.token, a.day, sum(b.headlines) as window_df
+            from {token_days} a join {token_days} b on a.token = b.token and abs(a.day - b.day) <= {window}
+            where a.token in (select unnest(token_set) from {new})
+            group by a.token, a.day;
+        create or replace temp table n_keys as  -- (word, day) where a headline shares a new one's rare word
+            with rare_new as (
+                select distinct p.token, p.day from (select day, unnest(token_set) as token from {new}) p
+                join n_window w on w.token = p.token and w.day = p.day and w.window_df between 2 and {cap}
+            )
+            select distinct w.token, w.day from rare_new r join n_window w
+              on w.token = r.token and abs(w.day - r.day) <= {window} and w.window_df between 2 and {cap};
+        create or replace temp table n_subset as
+            with near as (select * from {features} where day between {low} and {high})
+            select * from near where headline_id in (
+                select headline_id from (select headline_id, day, unnest(token_set) as token from near) p
+                semi join n_keys k on k.token = p.token and k.day = p.day
+                union select headline_id from near where normalized_text in (select normalized_text from {new})
+                union select headline_id from {new}
+            );
+        create or replace temp table n_stats as  -- the whole set's counts for the subset's words
+            with posts as (select distinct day, unnest(token_set) as token from n_subset),
+            df as (
+                select token, sum(headlines) as df from {token_days}
+                where token in (select token from posts) group by token
+            )
+            select p.token, p.day, df.df, sum(c.headlines) as window_df
+            from posts p join df using (token) join {token_days} c on c.token = p.token and abs(c.day - p.day) <= {window}
+            group by p.token, p.day, df.df;
+        drop table n_window;
+        drop table n_keys;
+        """
+    )
+    match(con, "n_subset", "n_pairs", None, Block("n_stats", headlines, low, high + 1))
+    con.execute(
+        f"""
+        create or replace {_kind(pairs)} {pairs} as
+        select * from n_pairs
+        where headline_id_a in (select headline_id from {new}) or headline_id_b in (select headline_id from {new});
+        drop table n_pairs;
+        drop table n_subset;
+        drop table n_stats;
+        """
+    )
+
+
+def drop_rechained(con: duckdb.DuckDBPyConnection, features: str, new: str, pairs: str) -> int:
+    """Identical texts are linked as a chain, each to the previous one in (day, id) order: a new
+    headline between two older ones of its text takes the place of their pair (the groups are the
+    same). Deletes those pairs from table `pairs`; returns how many."""
+    return con.execute(
+        f"""
+        with texts as (select distinct normalized_text from {new}),
+        ends as (
+            select headline_id, day, normalized_text from {features}
+            where normalized_text in (select normalized_text from texts)
+        ),
+        chained as (  -- each older pair of identical texts, its ends in chain order
+            select p.headline_id_a, p.headline_id_b, x.normalized_text,
+                   case when (x.day, x.headline_id) < (y.day, y.headline_id) then x else y end as first,
+                   case when (x.day, x.headline_id) < (y.day, y.headline_id) then y else x end as last
+            from {pairs} p join ends x on x.headline_id = p.headline_id_a join ends y on y.headline_id = p.headline_id_b
+            where p.rule = 'exact_normalized'
+        ),
+        replaced as (
+            select distinct c.headline_id_a, c.headline_id_b from chained c join {new} n
+              on n.normalized_text = c.normalized_text
+             and (n.day, n.headline_id) > (c.first.day, c.first.headline_id)
+             and (n.day, n.headline_id) < (c.last.day, c.last.headline_id)
+        )
+        delete from {pairs} p using replaced r
+        where p.headline_id_a = r.headline_id_a and p.headline_id_b = r.headline_id_b
+          and p.rule = 'exact_normalized'
+        """
+    ).fetchall()[0][0]
+
+
+_EMPTY_PAIRS = (
+    "select ''::varchar as headline_id_a, ''::varchar as headline_id_b, ''::varchar as relation, "
+    "0.0::double as score, ''::varchar as rule where false"
+)
+
+
+def merge_new(con: duckdb.DuckDBPyConnection, new: str, new_pairs: str, matches: str) -> int:
+    """Add the headlines of `new` (rows of headline_features) to table `matches` (rows of
+    headline_matches for the older headlines), joined by `new_pairs` (from `match_new`): a new
+    headline forms groups with the groups its pairs reach, named by their smallest headline id as
+    always. Only the older headlines of those groups are updated; returns how many changed."""
+    ends = con.sql(
+        f"""
+        with ends as (
+            select p.relation, p.headline_id_a as a, p.headline_id_b as b,
+                   ga.story_id as story_a, coalesce(ga.duplicate_group_id, ga.headline_id) as dup_a,
+                   gb.story_id as story_b, coalesce(gb.duplicate_group_id, gb.headline_id) as dup_b
+            from {new_pairs} p
+            left join {matches} ga on ga.headline_id = p.headline_id_a
+            left join {matches} gb on gb.headline_id = p.headline_id_b
+        )  -- each end as a group key: a new headline is its own, an older one stands for its group
+        select relation, coalesce(story_a, a) as story_a, coalesce(story_b, b) as story_b,
+               coalesce(dup_a, a) as dup_a, coalesce(dup_b, b) as dup_b
+        from ends
+        """
+    ).to_arrow_table()
+    ends = pl.from_arrow(ends)
+    new_ids = pl.Series(
+        "key", [r[0] for r in con.execute(f"select headline_id from {new}").fetchall()], pl.String
+    )
+    if new_ids.is_empty():
+        return 0
+    dups = ends.filter(pl.col("relation") == "duplicate")
+    story = _named_components(new_ids, ends["story_a"], ends["story_b"])
+    dup = _named_components(new_ids, dups["dup_a"], dups["dup_b"])
+    con.register("m_story", story.to_arrow())
+    con.register("m_dup", dup.to_arrow())
+    changed = con.execute(
+        f"""
+        select count(*) from {matches} m
+        left join m_story s on s.key = m.story_id
+        left join m_dup d on d.key = coalesce(m.duplicate_group_id, m.headline_id)
+        where (s.key is not null and s.name <> m.story_id)
+           or (d.key is not null and d.size > 1 and d.name is distinct from m.duplicate_group_id)
+        """
+    ).fetchall()[0][0]
+    con.execute(
+        f"""
+        update {matches} m set story_id = s.name from m_story s where s.key = m.story_id and s.name <> s.key;
+        update {matches} m set duplicate_group_id = d.name from m_dup d
+        where d.key = coalesce(m.duplicate_group_id, m.headline_id) and d.size > 1
+          and d.name is distinct from m.duplicate_group_id;
+        insert into {matches} by name
+        select n.headline_id, n.file_id, n.line_no, n.normalized_text, s.name as story_id,
+               case when d.size > 1 then d.name end as duplicate_group_id
+        from {new} n join m_story s on s.key = n.headline_id join m_dup d on d.key = n.headline_id;
+        """
+    )
+    con.unregister("m_story")
+    con.unregister("m_dup")
+    return changed
+
+
+def _named_components(nodes: pl.Series, a: pl.Series, b: pl.Series) -> pl.DataFrame:
+    """Connected components over string keys (every one of `nodes` plus the edges' ends): each key
+    with its component's name (smallest key) and size in keys."""
+    keys = pl.concat([nodes, a.rename("key"), b.rename("key")]).unique().sort()
+    index = {key: i for i, key in enumerate(keys.to_list())}
+    ia = np.fromiter((index[k] for k in a.to_list()), dtype=np.int64, count=len(a))
+    ib = np.fromiter((index[k] for k in b.to_list()), dtype=np.int64, count=len(b))
+    frame = pl.DataFrame({"key": keys, "component": _components(len(keys), ia, ib)})
+    return frame.with_columns(
+        name=pl.col("key").min().over("component"), size=pl.len().over("component")
+    ).drop("component")
 
 
 def match_items(items: Sequence[dedup.Item]) -> tuple[list[dedup.Pair], dict[str, tuple[str | None, str]]]:

@@ -210,3 +210,80 @@ def test_matching_block_by_block_finds_the_same_pairs_and_groups(
         .select(list(text_batches.MATCH_OUTPUTS["headline_matches"]))
     )
     assert matches.sort("headline_id").equals(whole["headline_matches"].sort("headline_id"))
+
+
+@pytest.mark.parametrize("new_days", ["last", "middle"])
+def test_adding_new_headlines_to_a_match_finds_what_a_full_match_finds_for_them(
+    corpus_items: list[dedup.Item], new_days: str
+) -> None:
+    """Incremental matching (match_new, merge_new): the pairs with a new headline are exactly those a
+    full match over every headline has, with the same rules and scores; the older pairs stay as the
+    older match scored them; the groups are the components of the old and new pairs together."""
+    columns = matching.feature_rows(*(list(column) for column in zip(*corpus_items, strict=True)))
+    files = [key.split(":")[0] for key, *_ in corpus_items]
+    features = pl.DataFrame({"file_id": files, "line_no": 0, **columns}, schema=matching.FEATURES_SCHEMA)
+    days = sorted(features["day"].unique())
+    day = days[-1] if new_days == "last" else days[len(days) // 2]
+    # about 4% more headlines: the first lines of that day's files (a file is 5-12% of this corpus)
+    new = features.filter(pl.col("day") == day).sort("file_id", "headline_id").head(features.height // 25)
+    assert new.height > 100
+    con = duckdb.connect()
+    con.execute("create schema intermediate")
+    for name, frame in {
+        "every": features,
+        "new": new,
+        "old": features.join(new, on="headline_id", how="anti"),
+    }.items():
+        con.register(f"{name}_view", frame.to_arrow())
+        con.execute(f"create table {name} as select * from {name}_view")
+    matching.match(con, "old", "old_pairs", "old_groups")
+    con.execute(
+        "create table matches as select o.headline_id, o.file_id, o.line_no, o.normalized_text, "
+        "g.duplicate_group_id, g.story_id from old o join old_groups g using (headline_id)"
+    )
+    con.execute(f"create table token_days as {matching.token_days_sql('old')}")
+    matching.add_token_days(con, "new", "token_days")
+    assert (
+        con.execute(
+            f"select * from token_days except select * from ({matching.token_days_sql('every')})"
+        ).fetchall()
+        == []
+    )
+    matching.match_new(con, "every", "new", "token_days", features.height, "new_pairs")
+    rechained = matching.drop_rechained(con, "every", "new", "old_pairs")
+    changed = matching.merge_new(con, "new", "new_pairs", "matches")
+    matching.match(con, "every", "full_pairs", "full_groups")
+
+    with_new = (
+        "headline_id_a in (select headline_id from new) or headline_id_b in (select headline_id from new)"
+    )
+    want = con.execute(f"select * from full_pairs where {with_new} order by all").fetchall()
+    got = con.execute("select * from new_pairs order by all").fetchall()
+    assert len(got) > 10 and got == want
+    # the groups are exactly the components of the older pairs and the new ones
+    con.execute("create table both_pairs as select * from old_pairs union all select * from new_pairs")
+    matching.group_pairs(con, "both_pairs", "linked")
+    regrouped = con.execute(
+        """
+        select count(*) from matches m left join linked l using (headline_id)
+        where m.story_id <> coalesce(l.story_id, m.headline_id)
+           or m.duplicate_group_id is distinct from l.duplicate_group_id
+        """
+    ).fetchall()[0][0]
+    assert regrouped == 0
+    assert con.execute("select count(*) from matches").fetchall()[0][0] == features.height
+    if new_days == "last":  # a new headline took its place in a chain of identical texts
+        assert rechained > 0
+    assert changed > 0  # new headlines joined older groups, which were renamed where needed
+    # what is not redone: pairs between older headlines keep the older match's IDF weights. Against a
+    # full match, only story scores move, by little, so only story pairs near the threshold differ
+    moved = con.execute(
+        f"""
+        select coalesce(f.rule, o.rule), f.score, o.score from (select * from full_pairs where not ({with_new})) f
+        full join old_pairs o using (headline_id_a, headline_id_b, relation)
+        where f.rule is distinct from o.rule or f.score <> o.score
+        """
+    ).fetchall()
+    threshold = dedup.thresholds()["story_weighted_jaccard"]
+    assert moved and {rule for rule, *_ in moved} == {"shared_terms"}
+    assert all(abs((f or threshold) - (o or threshold)) < 0.05 for _, f, o in moved)
