@@ -5,15 +5,23 @@ asset downstream of that table. Results are also appended to `quality.validation
 HTML report is re-rendered, so a failed gate is visible even though the report asset is skipped.
 On the spark target the suites after raw run on Spark (GE's Spark data source); results and report
 stay in the DuckDB file either way.
+
+A file's rows never change once built, so after a stage's first full validation its gate validates
+the tables its suite lists as per-file on the files it has not passed yet (`gate_scope`): the new
+files of an incremental run. The record (`quality.gate_files`) is kept per suite and build rules
+(`scope_key`): new expectations, new dbt SQL or new analysis rules validate every file again.
 """
 
+import hashlib
 from collections.abc import Iterator
 
 import dagster as dg
+import duckdb as _duckdb
 
 from assets.quality_report import record_results, render_report
 from orchestration.gx_suites import (
     ExpectationOutcome,
+    load_suite_definition,
     run_suite,
     run_suite_on_spark,
     suite_path,
@@ -23,6 +31,11 @@ from orchestration.metadata import markdown_table
 from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import WRITER_POOL
 
+GATE_FILES_DDL = """
+create schema if not exists quality;
+create table if not exists quality.gate_files (stage varchar, scope_key varchar, file_id varchar);
+create table if not exists quality.gate_scope (stage varchar, file_id varchar);
+"""
 STAGES = ("raw", "staging", "intermediate", "analysis", "marts")
 #: Stages whose tables live on Spark when dbt builds on it (the raw layer stays in DuckDB: the loader's).
 SPARK_STAGES = ("staging", "intermediate", "analysis", "marts")
@@ -61,8 +74,47 @@ def outcomes_md(outcomes: list[ExpectationOutcome]) -> str:
     )
 
 
+def scope_key(stage: str) -> str:
+    """What a file's validation holds under: the suite, and the rules that build the stage's rows."""
+    from assets.analysis import analysis_version
+    from orchestration.dbt_assets import layer_digest
+
+    rules = "" if stage == "raw" else analysis_version() if stage == "analysis" else layer_digest(stage)
+    return hashlib.sha256(suite_path(stage).read_bytes() + rules.encode()).hexdigest()[:16]
+
+
+def gate_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> tuple[str | None, int]:
+    """SQL giving the files this gate has not passed under `key` (written to quality.gate_scope), and
+    their number; None (the whole tables) when it has passed none under `key`."""
+    con.execute(GATE_FILES_DDL)
+    con.execute("delete from quality.gate_files where stage = ? and scope_key <> ?", [stage, key])
+    if not con.execute("select count(*) from quality.gate_files where stage = ?", [stage]).fetchall()[0][0]:
+        return None, 0
+    con.execute("delete from quality.gate_scope where stage = ?", [stage])
+    con.execute(
+        """
+        insert into quality.gate_scope select ?, file_id from raw.files
+        where file_id not in (select file_id from quality.gate_files where stage = ?)
+        """,
+        [stage, stage],
+    )
+    files = con.execute("select count(*) from quality.gate_scope where stage = ?", [stage]).fetchall()[0][0]
+    return f"select file_id from quality.gate_scope where stage = '{stage}'", files
+
+
+def record_passed(con: _duckdb.DuckDBPyConnection, stage: str, key: str, scoped: bool) -> None:
+    """The files this gate has now passed: the scope's, or every file after a whole validation."""
+    source = f"(select file_id from quality.gate_scope where stage = '{stage}')" if scoped else "raw.files"
+    con.execute(
+        f"insert into quality.gate_files select ?, ?, file_id from {source} "
+        "where file_id not in (select file_id from quality.gate_files where stage = ?)",
+        [stage, key, stage],
+    )
+
+
 def build_gate(stage: str) -> dg.AssetChecksDefinition:
     tables = suite_tables(stage)
+    per_file = set(load_suite_definition(stage)["meta"].get("per_file_tables", []))
     name = check_name(stage)
     specs = [
         dg.AssetCheckSpec(
@@ -87,12 +139,25 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
     ) -> Iterator[dg.AssetCheckResult]:
         selected = context.selected_asset_check_keys
         to_run = [t for t in tables if dg.AssetCheckKey(table_key(t), name) in selected]
-        if paths.on_spark and stage in SPARK_STAGES:
+        on_spark = paths.on_spark and stage in SPARK_STAGES
+        scope, key, files = None, scope_key(stage), 0
+        if not on_spark and to_run == tables:  # a subset of the tables cannot vouch for a file
+            with duckdb.get_connection() as con:
+                scope, files = gate_scope(con, stage, key)
+        context.log.info(
+            f"{stage} gate: the whole tables" if scope is None
+            else f"{stage} gate: per-file tables on {files} files not yet validated, the others whole"
+        )  # fmt: skip
+        if on_spark:
             outcomes = run_suite_on_spark(stage, paths.spark_path, paths.parquet, to_run)
         else:
-            outcomes = run_suite(stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit)
+            outcomes = run_suite(
+                stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit, scope=scope
+            )
         with duckdb.get_connection() as con:
             record_results(con, context.run.run_id, outcomes)
+            if not on_spark and to_run == tables and all(o.success for o in outcomes):
+                record_passed(con, stage, key, scope is not None)
             index = render_report(con, paths.report_path)
         run_page = paths.report_path / "runs" / f"{context.run.run_id}.html"
         page = run_page if run_page.exists() else index
@@ -111,6 +176,9 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
                 metadata={
                     "expectations": len(mine),
                     "failed": len(failed),
+                    "validated": f"the rows of {files} files not yet validated"
+                    if scope is not None and table in per_file
+                    else "the whole table",
                     "outcomes": dg.MetadataValue.md(outcomes_md(mine)),
                     "report": dg.MetadataValue.path(str(page)),
                     "report_url": dg.MetadataValue.url(page.resolve().as_uri()),

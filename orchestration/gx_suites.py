@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -71,10 +72,10 @@ def load_suite_definition(stage: str) -> dict[str, Any]:
     return json.loads(suite_path(stage).read_text(encoding="utf-8"))
 
 
-def suite_tables(stage: str) -> list[str]:
+def suite_tables(stage: str, definition: dict[str, Any] | None = None) -> list[str]:
     """Tables a stage's suite validates, in the order they first appear."""
     tables: list[str] = []
-    for exp in load_suite_definition(stage)["expectations"]:
+    for exp in (definition or load_suite_definition(stage))["expectations"]:
         table = exp["meta"]["table"]
         if table not in tables:
             tables.append(table)
@@ -85,9 +86,21 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _by_table(definition: dict[str, Any], engine: str) -> dict[str, list[dict[str, Any]]]:
-    """The suite's expectations per table, each tagged with its position (GE does not return results
-    in suite order); on Spark, a query with a `meta.spark_query` twin runs that twin instead."""
+WHOLE = "#whole"  # a batch's name suffix: the whole table, where the others hold only the scope's files
+
+
+def _by_table(
+    definition: dict[str, Any], engine: str, scope: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The suite's expectations per batch, each tagged with its position (GE does not return results
+    in suite order); on Spark, a query with a `meta.spark_query` twin runs that twin instead.
+
+    With a `scope` (SQL giving file ids), the tables the suite lists in `meta.per_file_tables` are
+    validated on the scope's files only: their batch holds those files' rows, and every per-file
+    table an expectation's query names is narrowed alike, so checks across tables compare the same
+    files. An expectation marked `meta.whole_table` (one that compares rows of different files, such
+    as a row count or a group spanning files) still sees the whole table, in batch `table#whole`."""
+    per_file = set(definition.get("meta", {}).get("per_file_tables", [])) if scope else set()
     by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for exp in definition["expectations"]:
         meta = exp.get("meta", {})
@@ -95,8 +108,34 @@ def _by_table(definition: dict[str, Any], engine: str) -> dict[str, list[dict[st
         if engine == "spark" and "spark_query" in meta:
             kwargs = {**kwargs, "unexpected_rows_query": meta["spark_query"]}
         table = meta["table"]
+        if table in per_file and meta.get("whole_table"):
+            table += WHOLE
+        elif table in per_file and "unexpected_rows_query" in kwargs:
+            kwargs = {
+                **kwargs,
+                "unexpected_rows_query": _narrowed(kwargs["unexpected_rows_query"], per_file, scope),
+            }
         by_table[table].append({**exp, "kwargs": kwargs, "meta": {**meta, "position": len(by_table[table])}})
     return by_table
+
+
+def _narrowed(query: str, tables: set[str], scope: str | None) -> str:
+    """`query` with each of `tables` it names replaced by that table's rows of the scope's files."""
+    for table in sorted(tables, key=len, reverse=True):
+        query = re.sub(
+            rf"(?<![\w.]){re.escape(table)}(?![\w])",
+            f"(select * from {table} where file_id in ({scope}))",
+            query,
+        )
+    return query
+
+
+def batch_query(batch: str, per_file: bool, scope: str | None) -> str:
+    """The rows a batch validates: a whole table, or a per-file table's rows of the scope's files."""
+    table = batch.removesuffix(WHOLE)
+    if scope and per_file and not batch.endswith(WHOLE):
+        return f"select * from {table} where file_id in ({scope})"
+    return f"select * from {table}"
 
 
 def _validate(
@@ -110,10 +149,10 @@ def _validate(
     import great_expectations as gx
 
     outcomes: list[ExpectationOutcome] = []
-    for table in tables:
-        expectations = by_table[table]
-        suite = gx.ExpectationSuite(name=f"{stage}.{table}", expectations=expectations)
-        batch = get_batch(table)
+    for batch_name in tables:
+        expectations, table = by_table[batch_name], batch_name.removesuffix(WHOLE)
+        suite = gx.ExpectationSuite(name=f"{stage}.{batch_name}", expectations=expectations)
+        batch = get_batch(batch_name)
         result = batch.validate(suite)
         ordered = sorted(result.results, key=lambda r: r.expectation_config.meta["position"])
         for res, spec in zip(ordered, expectations, strict=True):
@@ -160,11 +199,15 @@ def run_suite(
     tables: list[str] | None = None,
     memory_limit: str = DEFAULT_DUCKDB_MEMORY,
     definition: dict[str, Any] | None = None,
+    scope: str | None = None,
 ) -> list[ExpectationOutcome]:
     """Validate `tables` (default: all of the suite's) in the DuckDB file; one outcome per expectation.
-    `definition` replaces the suite file (tests)."""
+    `definition` replaces the suite file (tests); `scope`, SQL giving file ids, narrows the suite's
+    per-file tables to those files (`_by_table`)."""
     register_duckdb_dialect()
-    by_table = _by_table(definition or load_suite_definition(stage), "duckdb")
+    definition = definition or load_suite_definition(stage)
+    per_file = set(definition.get("meta", {}).get("per_file_tables", []))
+    by_table = _by_table(definition, "duckdb", scope)
     datasource = _context().data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{Path(database).resolve()}",
@@ -173,14 +216,16 @@ def run_suite(
     )
     engines: list[Any] = []
 
-    def get_batch(table: str) -> Any:
-        asset = datasource.add_query_asset(name=table, query=f"select * from {table}")
+    def get_batch(batch_name: str) -> Any:
+        query = batch_query(batch_name, batch_name.removesuffix(WHOLE) in per_file, scope)
+        asset = datasource.add_query_asset(name=batch_name, query=query)
         batch = asset.add_batch_definition_whole_table("all").get_batch()
         engines.append(batch.data.execution_engine)
         return batch
 
+    chosen = [b for b in by_table if b.removesuffix(WHOLE) in (tables or suite_tables(stage, definition))]
     try:
-        return _validate(stage, by_table, tables or list(by_table), get_batch, _unexpected_row_examples)
+        return _validate(stage, by_table, chosen, get_batch, _unexpected_row_examples)
     finally:
         # Release the DuckDB file: the persisted connection would otherwise keep its lock.
         for engine in engines:

@@ -116,3 +116,31 @@ def test_each_suite_catches_its_corruption(built: Built, tmp_path, stage, corrup
     assert all(o.success for o in run_suite(stage, built.settings.warehouse))
     outcomes = run_suite(stage, copy)
     assert [o for o in outcomes if o.table == table and not o.success]
+
+
+@pytest.mark.parametrize("stage", ["raw", "staging", "intermediate", "analysis", "marts"])
+def test_a_suite_narrowed_to_some_files_passes_on_good_data(built: Built, stage: str) -> None:
+    """Narrowing the per-file tables to a few files (what a gate does after its first full
+    validation) keeps every check across tables consistent: no false failure on good data."""
+    scope = "select file_id from raw.files where status = 'loaded' order by file_id limit 2"
+    outcomes = run_suite(stage, built.settings.warehouse, scope=scope)
+    assert outcomes and all(o.success for o in outcomes), [o for o in outcomes if not o.success]
+
+
+def test_a_narrowed_suite_checks_its_files_and_only_them(built: Built, tmp_path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy_warehouse(built.settings.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        inside, outside = (
+            r[0] for r in con.execute("select file_id from marts.articles order by 1 limit 2").fetchall()
+        )
+        con.execute("update marts.articles set section_headings = null where file_id = ?", [outside])
+    scope = f"select '{inside}' as file_id"
+    failed = lambda outcomes: [o for o in outcomes if not o.success]  # noqa: E731
+    assert not failed(run_suite("marts", copy, scope=scope))  # the broken file is not in the scope
+    assert failed(run_suite("marts", copy, scope=f"select '{outside}' as file_id"))
+    # an expectation over the whole table still sees every row of a per-file table
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.headlines set story_id = null where file_id <> ?", [inside])
+    broken = failed(run_suite("marts", copy, scope=scope))
+    assert ("marts.headlines", "story_id") in [(o.table, o.kwargs.get("column")) for o in broken]

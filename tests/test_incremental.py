@@ -72,8 +72,21 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     )
     assert groups_before == [(None,)]
     (settings.raw_dir / "late_desk.txt").write_text(NEW_FILE, encoding="utf-8")
-    assert run_pipeline(settings).success
+    result = run_pipeline(settings)
+    assert result.success
+    # each gate validated its per-file tables on the new file only (orchestration/checks.gate_scope)
+    validated = {
+        (c.asset_key.to_user_string(), c.metadata["validated"].value) for c in result.get_asset_check_evaluations()
+        if c.check_name.startswith("ge_")
+    }  # fmt: skip
+    assert ("raw/lines", "the rows of 1 files not yet validated") in validated
+    assert ("marts/headlines", "the rows of 1 files not yet validated") in validated
+    assert ("marts/stories", "the whole table") in validated
     new_id = query(settings, "select file_id from raw.files where path = 'late_desk.txt'")[0][0]
+    # matching added the new file's headlines to the last match (assets/analysis.plan_matching)
+    assert query(settings, "select mode, reason from intermediate.matching_state") == [
+        ("incremental", "1 new files, 4 headlines")
+    ]
     for table in [*PER_FILE[:3], "marts.line_roles"]:
         after = _rows(settings, table)
         old = sorted(r for r in after if new_id not in r)
@@ -96,6 +109,9 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     assert run_pipeline(settings).success
     assert query(settings, "select count(*) from staging.stg_raw__lines where file_id = ?", [new_id]) == [
         (0,)
+    ]
+    assert query(settings, "select mode, reason from intermediate.matching_state") == [
+        ("full", "1 matched files are no longer current")
     ]
     scratch = _from_scratch(settings.raw_dir, tmp_path / "scratch")
     for table in PER_FILE + MARTS:
