@@ -144,7 +144,7 @@ def _build_in_batches(
         context.log.info(
             f"{layer}: files {(batch - 1) * FILES_PER_BUILD + 1}-{batch * FILES_PER_BUILD} of {pending}"
         )
-        command = ["run", "--select", f"path:models/{layer},config.materialized:incremental", *variables]
+        command = ["run", "--select", f"path:models/{layer},tag:per_file", *variables]
         run = run_dbt(
             [*command, *(["--full-refresh"] if full_refresh else [])],
             dbt_project(),

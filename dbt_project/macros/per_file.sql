@@ -16,6 +16,7 @@
         incremental_strategy='delete+insert',
         unique_key='file_id',
         on_schema_change='fail',
+        tags=['per_file'],
         post_hook=['{{ newsroom.delete_stale_files() }}'] + post_hooks,
     ) }}
 {%- endmacro %}

@@ -1,6 +1,11 @@
-{#- Every pair of headlines the matcher linked, with the rule and score that linked them. -#}
+{#- Every pair of headlines the matcher linked, with the rule and score that linked them. Kept in
+    step with the matcher's pairs rather than rebuilt (macros/marts.sql: pairs_config). -#}
+{{ newsroom.pairs_config() }}
 with pairs as (
-    select * from {{ source('analysis', 'headline_pairs') }}
+    select * from {{ source('analysis', 'headline_pairs') }} as matched
+    {%- if is_incremental() %}
+    where not exists (select 1 from {{ this }} as built where {{ newsroom.same_pair('built', 'matched') }})
+    {%- endif %}
 ),
 
 headlines as (
