@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
 
-from assets.analysis import KEYS
+from assets.analysis import KEYS, MatchPlan, match_all
 from bench import corpus
 from bench.run import INCOMING, STAGES, bench_size, write_report
 
@@ -64,15 +65,37 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert result.full.lines == sum(v for k, v in per_file.items() if k != incoming)
     assert result.incremental.lines == sum(per_file.values())
     assert result.full.headlines > 0 and result.incremental.headlines > result.full.headlines
+    # the new file (article pages, few headlines) adds less than rematch_growth: matched incrementally
+    assert result.full.matching == "full: first match"
+    assert result.incremental.matching.startswith("incremental: 1 new files, ")
     assert set(STAGES.values()) <= set(result.full.stages)
     assert {"· language + topics", "· duplicates + stories"} <= set(result.full.stages)
     assert sum(result.full.stages[s] for s in STAGES.values()) <= result.full.seconds
     assert result.full.peak_rss_mb > 100
-    # the Spark column: both dbt builds ran, and Spark's text analysis gave a row per stored result
-    with duckdb.connect(str(tmp_path / "work" / "run-1MB" / "warehouse.duckdb"), read_only=True) as con:
+    # the Spark column: both dbt builds ran, and Spark's text analysis gave a row per result of a
+    # full match (Spark matches all at once; the warehouse holds the incremental run's match, whose
+    # story pairs at the score threshold drift from a full match's: on a copy, match all again)
+    copy = tmp_path / "full_match.duckdb"
+    shutil.copy(tmp_path / "work" / "run-1MB" / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        version = con.execute("select analysis_version from intermediate.matching_state").fetchall()[0][0]
+        con.execute("create table kept_pairs as select * from intermediate.headline_pairs")
+        match_all(con, version, MatchPlan("full", "the bench test's reference", []))
         stored = sum(
             con.execute(f"select count(*) from intermediate.{table}").fetchall()[0][0] for table in KEYS
         )
+        # the drift: only story pairs by shared terms, none of the duplicate pairs
+        drift = con.execute(
+            """
+            select distinct relation, rule from (
+                (select headline_id_a, headline_id_b, relation, rule from kept_pairs
+                 except select headline_id_a, headline_id_b, relation, rule from intermediate.headline_pairs)
+                union all
+                (select headline_id_a, headline_id_b, relation, rule from intermediate.headline_pairs
+                 except select headline_id_a, headline_id_b, relation, rule from kept_pairs))
+            """
+        ).fetchall()
+    assert set(drift) <= {("story", "shared_terms")}
     assert result.spark is not None and result.spark.success
     assert result.spark.analysis_rows == stored
     # the whole job on Spark, from the warehouse as the incremental run left it: the same headlines
