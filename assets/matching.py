@@ -135,13 +135,30 @@ def word_counts_sql(features: str, window: int, block: Block | None) -> str:
         select token, count(*) as df, ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
         from (select unnest(token_set) as token from {features}) group by token;
     create or replace temp table m_day_df as  -- headlines per word per day, then within the window
-        with per_day as (
-            select token, day, count(*) as n from (select day, unnest(token_set) as token from {features})
-            group by token, day
-        )
-        select a.token, a.day, sum(b.n) as window_df
-        from per_day a join per_day b on a.token = b.token and abs(a.day - b.day) <= {window}
-        group by a.token, a.day;"""
+        with per_day as ({token_days_sql(features)})
+        {window_df_sql("per_day", "per_day", window)};"""
+
+
+TOKEN_DAYS_DDL = """
+create table if not exists intermediate.matching_token_days (token varchar, day integer, headlines bigint);
+"""
+
+
+def token_days_sql(features: str) -> str:
+    """Headlines per (word, day): what the rare-word blocking and the IDF are computed from, kept
+    between runs so that adding headlines does not rescan every older one."""
+    return f"""
+    select token, day, count(*) as headlines
+    from (select day, unnest(token_set) as token from {features}) group by token, day"""
+
+
+def window_df_sql(days: str, counts: str, window: int) -> str:
+    """For each distinct (token, day) of `days`: the headlines with that word within the date window
+    around the day, summed from `counts` (token, day, headlines). The rare-word test reads it."""
+    return f"""
+        select d.token, d.day, sum(c.headlines) as window_df
+        from {days} d join {counts} c on c.token = d.token and abs(c.day - d.day) <= {window}
+        group by d.token, d.day"""
 
 
 def _candidates_sql(features: str, block: Block | None = None) -> str:
@@ -346,19 +363,6 @@ def _write_groups(con: duckdb.DuckDBPyConnection, into: str) -> None:
     con.unregister("m_labels")
 
 
-TOKEN_DAYS_DDL = """
-create table if not exists intermediate.matching_token_days (token varchar, day integer, headlines bigint);
-"""
-
-
-def token_days_sql(features: str) -> str:
-    """Headlines per (word, day): what the rare-word blocking and the IDF are computed from, kept
-    between runs so that adding headlines does not rescan every older one."""
-    return f"""
-    select token, day, count(*) as headlines
-    from (select day, unnest(token_set) as token from {features}) group by token, day"""
-
-
 def add_token_days(con: duckdb.DuckDBPyConnection, new: str, token_days: str) -> None:
     """Count the headlines of table `new` into `token_days` (updates then inserts: exact sums)."""
     con.execute(
@@ -394,10 +398,8 @@ def match_new(
     con.execute(
         f"""
         create or replace temp table n_window as  -- the new headlines' words: headlines within the window of each day
-            select a.token, a.day, sum(b.headlines) as window_df
-            from {token_days} a join {token_days} b on a.token = b.token and abs(a.day - b.day) <= {window}
-            where a.token in (select unnest(token_set) from {new})
-            group by a.token, a.day;
+            with days as (select * from {token_days} where token in (select unnest(token_set) from {new}))
+            {window_df_sql("days", token_days, window)};
         create or replace temp table n_keys as  -- (word, day) where a headline shares a new one's rare word
             with rare_new as (
                 select distinct p.token, p.day from (select day, unnest(token_set) as token from {new}) p
@@ -418,10 +420,9 @@ def match_new(
             df as (
                 select token, sum(headlines) as df from {token_days}
                 where token in (select token from posts) group by token
-            )
-            select p.token, p.day, df.df, sum(c.headlines) as window_df
-            from posts p join df using (token) join {token_days} c on c.token = p.token and abs(c.day - p.day) <= {window}
-            group by p.token, p.day, df.df;
+            ),
+            windows as ({window_df_sql("posts", token_days, window)})
+            select w.token, w.day, df.df, w.window_df from windows w join df using (token);
         drop table n_window;
         drop table n_keys;
         """
