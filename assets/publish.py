@@ -11,7 +11,9 @@ here, so the copy is always one that passed every gate.
 
 The new file starts as a copy of the last one, so most of it is not written again: the per-file
 marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
-in the warehouse (their rows never change for a file while the marts' rules stay the same); every
+in the warehouse (their rows never change for a file while the marts' rules stay the same);
+`marts.headlines` does the same and then updates the columns matching decides across files where
+they differ; `marts.headline_pairs` loses the pairs the matcher dropped and gains its new ones. Every
 other table is replaced whole. When the marts were rebuilt from scratch since the last copy (new
 rules), or a table's columns changed, the table is copied whole. `tests/test_reruns_and_readers.py`
 holds the result to a copy made from nothing.
@@ -34,6 +36,12 @@ RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
 #: Per-file marts (dbt_project/macros/per_file.sql) whose rows of a file never change between full
 #: builds. marts.headlines is per-file too, but a new file can change older headlines' groups.
 SYNCED_BY_FILE = ("marts.line_roles", "marts.article_paragraphs", "marts.articles")
+#: marts.headlines: per file, except these columns, which a later file can change for older rows
+#: (refreshed in place in the warehouse too: dbt_project/macros/marts.sql, refresh_matches)
+MATCH_COLUMNS = ("normalized_text", "duplicate_group_id", "story_id")
+#: Tables whose rows are never changed, only added and deleted (the matcher's pairs): synced row by row
+SYNCED_BY_ROW = ("marts.headline_pairs",)
+SYNCED = (*SYNCED_BY_FILE, "marts.headlines", *SYNCED_BY_ROW)
 PUBLICATIONS_DDL = """
 create table if not exists analytics_copy.quality.publications (
     published_at timestamp, marts_built_at timestamp, tables_copied integer, tables_synced integer)
@@ -69,6 +77,34 @@ def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> No
     )
 
 
+def _sync_headlines(con: duckdb.DuckDBPyConnection) -> None:
+    """Files gone and new, as for the per-file marts; then the older rows whose groups a new file
+    changed (after one new file, a few hundred of millions)."""
+    _sync_by_file(con, "marts", "headlines")
+    changed = " or ".join(f"copy.{c} is distinct from source.{c}" for c in MATCH_COLUMNS)
+    con.execute(
+        f"""
+        update analytics_copy.marts.headlines as copy
+        set {", ".join(f"{c} = source.{c}" for c in MATCH_COLUMNS)}
+        from marts.headlines as source
+        where copy.file_id = source.file_id and copy.line_no = source.line_no and ({changed})
+        """
+    )
+
+
+def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str]) -> None:
+    """Delete the copy's rows the source lacks, insert the source's rows the copy lacks."""
+    source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
+    same = " and ".join(f'copy."{c}" is not distinct from source."{c}"' for c in columns)
+    con.execute(
+        f"delete from {copy} as copy where not exists (select 1 from {source} as source where {same})"
+    )
+    con.execute(
+        f"insert into {copy} by name select * from {source} as source "
+        f"where not exists (select 1 from {copy} as copy where {same})"
+    )
+
+
 def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
     """Copy the analyst tables from `con`'s database into `target`, atomically; return row counts."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -101,12 +137,14 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
         for schema, table in tables:  # names come from the catalog, quoted as identifiers
             con.execute(f'create schema if not exists analytics_copy."{schema}"')
             copy = f'analytics_copy."{schema}"."{table}"'
-            if (
-                same_build
-                and f"{schema}.{table}" in SYNCED_BY_FILE
-                and _columns(con, "analytics_copy", schema, table) == _columns(con, database, schema, table)
-            ):
-                _sync_by_file(con, schema, table)
+            name, columns = f"{schema}.{table}", _columns(con, database, schema, table)
+            if same_build and name in SYNCED and _columns(con, "analytics_copy", schema, table) == columns:
+                if name == "marts.headlines":
+                    _sync_headlines(con)
+                elif name in SYNCED_BY_ROW:
+                    _sync_by_row(con, schema, table, [c for c, _ in columns])
+                else:
+                    _sync_by_file(con, schema, table)
                 synced += 1
             else:
                 con.execute(f'create or replace table {copy} as select * from "{schema}"."{table}"')

@@ -63,6 +63,7 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
 ) -> None:
     settings = make_settings(tmp_path / "grown")
     copy_warehouse(built.settings.warehouse, settings.warehouse)
+    copy_warehouse(built.settings.analytics_path, settings.analytics_path)  # its last analyst copy
     for path in built.settings.raw_dir.iterdir():
         (settings.raw_dir / path.name).write_bytes(path.read_bytes())
     before = {t: _rows(settings, t) for t in PER_FILE}
@@ -101,6 +102,10 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     after = _rows(settings, "marts.headlines")
     unchanged = sorted(r for r in after if new_id not in r and REPEATED not in r)
     assert unchanged == sorted(r for r in before["marts.headlines"] if REPEATED not in r)
+    # the analyst copy took the regrouped older headline and the new pairs without a whole copy
+    _assert_copy_mirrors_warehouse(settings)
+    synced = query_copy(settings, "select tables_synced from quality.publications order by published_at")
+    assert synced[-1] == (len(publish.SYNCED),)
 
     # the same path with new content: the old version's rows go, the new version's come
     (settings.raw_dir / "late_desk.txt").write_text(
@@ -119,7 +124,7 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     # the analyst copy, carried forward from the last one, mirrors its warehouse table for table
     _assert_copy_mirrors_warehouse(settings)
     synced = query_copy(settings, "select tables_synced from quality.publications order by published_at")
-    assert synced[-1] == (len(publish.SYNCED_BY_FILE),)
+    assert synced[-1] == (len(publish.SYNCED),)
 
 
 def query_copy(settings, sql: str) -> list[tuple]:
