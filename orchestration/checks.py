@@ -22,6 +22,7 @@ from assets.quality_report import record_results, render_report
 from orchestration.gx_suites import (
     ExpectationOutcome,
     load_suite_definition,
+    per_file_tables,
     run_suite,
     run_suite_on_spark,
     suite_path,
@@ -114,7 +115,7 @@ def record_passed(con: _duckdb.DuckDBPyConnection, stage: str, key: str, scoped:
 
 def build_gate(stage: str) -> dg.AssetChecksDefinition:
     tables = suite_tables(stage)
-    per_file = set(load_suite_definition(stage)["meta"].get("per_file_tables", []))
+    per_file = per_file_tables(load_suite_definition(stage))
     name = check_name(stage)
     specs = [
         dg.AssetCheckSpec(

@@ -82,6 +82,11 @@ def suite_tables(stage: str, definition: dict[str, Any] | None = None) -> list[s
     return tables
 
 
+def per_file_tables(definition: dict[str, Any]) -> set[str]:
+    """The tables a suite lists in `meta.per_file_tables`: those a gate may validate file by file."""
+    return set(definition.get("meta", {}).get("per_file_tables", []))
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -100,7 +105,7 @@ def _by_table(
     table an expectation's query names is narrowed alike, so checks across tables compare the same
     files. An expectation marked `meta.whole_table` (one that compares rows of different files, such
     as a row count or a group spanning files) still sees the whole table, in batch `table#whole`."""
-    per_file = set(definition.get("meta", {}).get("per_file_tables", [])) if scope else set()
+    per_file = per_file_tables(definition) if scope else set()
     by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for exp in definition["expectations"]:
         meta = exp.get("meta", {})
@@ -206,7 +211,7 @@ def run_suite(
     per-file tables to those files (`_by_table`)."""
     register_duckdb_dialect()
     definition = definition or load_suite_definition(stage)
-    per_file = set(definition.get("meta", {}).get("per_file_tables", []))
+    per_file = per_file_tables(definition)
     by_table = _by_table(definition, "duckdb", scope)
     datasource = _context().data_sources.add_sql(
         name="warehouse",
