@@ -205,14 +205,22 @@ def match_all(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan) -> 
         select h.* from intermediate.headline_features h where h.file_id in ({CURRENT_FILES})
         """
     )
-    matching.match(con, "current_features", "intermediate.headline_pairs", "current_groups")
+    con.execute(
+        f"create or replace table intermediate.matching_token_days as {matching.token_days_sql('current_features')}"
+    )
+    matching.match(
+        con,
+        "current_features",
+        "intermediate.headline_pairs",
+        "current_groups",
+        token_days="intermediate.matching_token_days",
+    )
     con.execute(
         f"""
         create or replace table intermediate.headline_matches as
         select h.headline_id, h.file_id, h.line_no, h.normalized_text, g.duplicate_group_id, g.story_id
         from current_features h join current_groups g using (headline_id)
         order by h.file_id, h.line_no;
-        create or replace table intermediate.matching_token_days as {matching.token_days_sql("current_features")};
         delete from intermediate.matched_files;
         insert into intermediate.matched_files {CURRENT_FILES};
         """

@@ -121,22 +121,31 @@ class Block:
     end_day: int
 
 
-def word_counts_sql(features: str, window: int, block: Block | None) -> str:
+def word_counts_sql(features: str, window: int, block: Block | None, token_days: str | None = None) -> str:
     """SQL making m_idf (headlines per word, IDF) and m_day_df (headlines per word within the window
-    around each day): from the headlines of `features`, or the larger set's counts a block is handed."""
+    around each day): from `token_days` (headlines per word and day of `features`, token_days_sql)
+    when given, else counted here from the headlines of `features`; or the larger set's counts a
+    block is handed."""
     if block is not None:
         return f"""
     create or replace temp table m_idf as
         select token, df, ln(({block.headlines} + 1) / (df + 0.5)) as idf
         from (select token, any_value(df) as df from {block.stats} group by token);
     create or replace temp table m_day_df as select distinct token, day, window_df from {block.stats};"""
+    counted = (
+        "" if token_days else f"create or replace temp table m_token_days as {token_days_sql(features)};"
+    )
+    per_day = token_days or "m_token_days"
+    # a headline holds each of its words once, so a word's headlines per day sum to its df
     return f"""
+    {counted}
     create or replace temp table m_idf as
-        select token, count(*) as df, ln(((select count(*) from {features}) + 1) / (count(*) + 0.5)) as idf
-        from (select unnest(token_set) as token from {features}) group by token;
+        select token, sum(headlines)::bigint as df,
+               ln(((select count(*) from {features}) + 1) / (sum(headlines)::bigint + 0.5)) as idf
+        from {per_day} group by token;
     create or replace temp table m_day_df as  -- headlines per word per day, then within the window
-        with per_day as ({token_days_sql(features)})
-        {window_df_sql("per_day", "per_day", window)};"""
+        {window_df_sql(per_day, per_day, window)};
+    {"" if token_days else "drop table m_token_days;"}"""
 
 
 TOKEN_DAYS_DDL = """
@@ -161,7 +170,7 @@ def window_df_sql(days: str, counts: str, window: int) -> str:
         group by d.token, d.day"""
 
 
-def _candidates_sql(features: str, block: Block | None = None) -> str:
+def _candidates_sql(features: str, block: Block | None = None, token_days: str | None = None) -> str:
     """Scratch tables keyed by integer ids (a 32-character headline id per token posting and per pair
     does not fit in memory at a gigabyte of news)."""
     t = dedup.thresholds()
@@ -178,7 +187,7 @@ def _candidates_sql(features: str, block: Block | None = None) -> str:
         select (row_number() over (order by headline_id) - 1)::integer as i, headline_id, day,
                dense_rank() over (order by normalized_text)::integer as t
         from {features};
-    {word_counts_sql(features, window, block)}
+    {word_counts_sql(features, window, block, token_days)}
     create or replace temp table m_rare as
         select m.i, m.day, m.t, p.token, p.token_set
         from (select headline_id, day, token_set, unnest(token_set) as token from {features}) p
@@ -283,13 +292,19 @@ def _kind(table: str) -> str:
 
 
 def match(
-    con: duckdb.DuckDBPyConnection, features: str, pairs: str, groups: str | None, block: Block | None = None
+    con: duckdb.DuckDBPyConnection,
+    features: str,
+    pairs: str,
+    groups: str | None,
+    block: Block | None = None,
+    token_days: str | None = None,
 ) -> None:
     """Match the headlines of table `features`: every linked pair goes to table `pairs`
     (headline_id_a < headline_id_b, relation, score, rule; each pair once), each headline's
     duplicate_group_id (null when alone) and story_id (itself when alone) to table `groups` (unless
-    None); a group is named by its smallest headline id. With a `block`, only that block's pairs."""
-    con.execute(_candidates_sql(features, block))
+    None); a group is named by its smallest headline id. With a `block`, only that block's pairs.
+    `token_days`: a table of token_days_sql(features) already made (the full match keeps it)."""
+    con.execute(_candidates_sql(features, block, token_days))
     con.execute(_score_sql(features))
     con.execute(
         f"""
