@@ -13,7 +13,7 @@ The new file starts as a copy of the last one, so most of it is not written agai
 marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
 in the warehouse (their rows never change for a file while the marts' rules stay the same);
 `marts.headlines` does the same and then updates the columns matching decides across files where
-they differ; `marts.headline_pairs` loses the pairs the matcher dropped and gains its new ones. Every
+they differ, comparing only the rows stamped with a later match than the copy holds (`matched_at`); `marts.headline_pairs` loses the pairs the matcher dropped and gains its new ones. Every
 other table is replaced whole. When the marts were rebuilt from scratch since the last copy (new
 rules), or a table's columns changed, the table is copied whole. `tests/test_reruns_and_readers.py`
 holds the result to a copy made from nothing.
@@ -38,7 +38,7 @@ RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
 SYNCED_BY_FILE = ("marts.line_roles", "marts.article_paragraphs", "marts.articles")
 #: marts.headlines: per file, except these columns, which a later file can change for older rows
 #: (refreshed in place in the warehouse too: dbt_project/macros/marts.sql, refresh_matches)
-MATCH_COLUMNS = ("normalized_text", "duplicate_group_id", "story_id")
+MATCH_COLUMNS = ("normalized_text", "duplicate_group_id", "story_id", "matched_at")
 #: Tables whose rows are never changed, only added and deleted (the matcher's pairs): synced row by row
 SYNCED_BY_ROW = ("marts.headline_pairs",)
 SYNCED = (*SYNCED_BY_FILE, "marts.headlines", *SYNCED_BY_ROW)
@@ -79,16 +79,20 @@ def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> No
 
 def _sync_headlines(con: duckdb.DuckDBPyConnection) -> None:
     """Files gone and new, as for the per-file marts; then the older rows whose groups a new file
-    changed (after one new file, a few hundred of millions)."""
+    changed (after one new file, a few hundred of millions). Every row the warehouse regrouped is
+    stamped with a later match (`matched_at`) than any the copy holds, so only those are compared."""
+    copied_up_to = _first_value(con, "select max(matched_at) from analytics_copy.marts.headlines")
     _sync_by_file(con, "marts", "headlines")
     changed = " or ".join(f"copy.{c} is distinct from source.{c}" for c in MATCH_COLUMNS)
+    since = "" if copied_up_to is None else "and source.matched_at > ?"
     con.execute(
         f"""
         update analytics_copy.marts.headlines as copy
         set {", ".join(f"{c} = source.{c}" for c in MATCH_COLUMNS)}
         from marts.headlines as source
-        where copy.file_id = source.file_id and copy.line_no = source.line_no and ({changed})
-        """
+        where copy.file_id = source.file_id and copy.line_no = source.line_no {since} and ({changed})
+        """,
+        [] if copied_up_to is None else [copied_up_to],
     )
 
 

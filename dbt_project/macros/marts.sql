@@ -10,7 +10,8 @@
     set
         normalized_text = matches.normalized_text,
         duplicate_group_id = matches.duplicate_group_id,
-        story_id = matches.story_id
+        story_id = matches.story_id,
+        matched_at = {{ newsroom.match_time() }}
     from {{ source('analysis', 'headline_matches') }} as matches
     where headlines.file_id = matches.file_id
         and headlines.line_no = matches.line_no
@@ -59,4 +60,60 @@
         select 1 from {{ source('analysis', 'headline_pairs') }} as pairs
         where {{ newsroom.same_pair('built', 'pairs') }}
     )
+{%- endmacro %}
+
+{#- The aggregate marts (stories, topic_counts, file_quality) on DuckDB: kept, not rebuilt. Each row
+    carries `matched_at`, the match it reflects (intermediate.matching_state, written by the text
+    analysis); marts.headlines stamps the same on every row whose groups it writes. A build redoes
+    only the keys (stories, days, files) that headlines matched since the table's last build touch,
+    with delete+insert on `unique_key`, then `post_hook` deletes the keys that are gone. That is
+    exact while matching only adds headlines and merges groups, which is all an incremental match
+    does; after a full match (groups can split) the whole table is redone (aggregates_in_full).
+    Spark rebuilds them whole. -#}
+{% macro aggregate_config(unique_key, post_hook) -%}
+    {{ return(adapter.dispatch('aggregate_config', 'newsroom')(unique_key, post_hook)) }}
+{%- endmacro %}
+{% macro default__aggregate_config(unique_key, post_hook) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=unique_key,
+        on_schema_change='fail',
+        post_hook=[post_hook],
+    ) }}
+{%- endmacro %}
+{% macro spark__aggregate_config(unique_key, post_hook) -%}
+    {{ config(materialized='table', file_format='parquet') }}
+{%- endmacro %}
+
+{#- The time of the match the warehouse holds: the value of `matched_at` for rows written now. -#}
+{% macro match_time() -%}
+    {{ return(adapter.dispatch('match_time', 'newsroom')()) }}
+{%- endmacro %}
+{% macro default__match_time() -%}
+    (select max(matched_at) from intermediate.matching_state)
+{%- endmacro %}
+{#- Spark's text analysis keeps no matching state, and its marts are rebuilt whole: the build time. -#}
+{% macro spark__match_time() -%}
+    current_timestamp()
+{%- endmacro %}
+
+{#- Whether this build of an aggregate mart redoes the whole table: on a first build or a full
+    refresh, when the table is empty, and when a full match ran since its last build (its groups can
+    split, which the changed headlines alone do not show). Read when the model compiles. -#}
+{% macro aggregates_in_full() -%}
+    {%- if not is_incremental() -%}{{ return(true) }}{%- endif -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set up_to_date -%}
+        select coalesce(
+            (select max(matched_at) from {{ this }}) >= (select max(full_at) from intermediate.matching_state),
+            false
+        )
+    {%- endset -%}
+    {{ return(not run_query(up_to_date).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- Headlines (rows of `headlines`) whose groups were written since the last build of this model. -#}
+{% macro matched_since_build(headlines) -%}
+    select * from {{ headlines }} where matched_at > (select max(matched_at) from {{ this }})
 {%- endmacro %}

@@ -1,11 +1,41 @@
-{#- Per file: how its lines were read and how clean its headlines are. -#}
-with files as (
+{#- Per file: how its lines were read and how clean its headlines are. Kept, not rebuilt
+    (macros/marts.sql, aggregate_config): a build redoes the new files and those holding a headline
+    of a duplicate group a headline matched since the last build is in (which of them repeats can
+    change); files no longer current go. -#}
+{{ newsroom.aggregate_config('file_id', "{{ newsroom.delete_stale_files() }}") }}
+{%- set in_full = newsroom.aggregates_in_full() %}
+with all_headlines as (
+    select * from {{ ref('headlines') }}
+),
+{%- if not in_full %}
+
+matched as (
+    {{ newsroom.matched_since_build('all_headlines') }}
+),
+
+redo as (
+    select file_id from {{ ref('stg_raw__files') }}
+    where status = 'loaded' and is_current and file_id not in (select file_id from {{ this }})
+    union
+    select file_id from all_headlines
+    where coalesce(duplicate_group_id, headline_id)
+        in (select coalesce(duplicate_group_id, headline_id) from matched)
+),
+{%- endif %}
+
+files as (
     select * from {{ ref('stg_raw__files') }}
     where status = 'loaded'
+    {%- if not in_full %}
+        and file_id in (select file_id from redo)
+    {%- endif %}
 ),
 
 roles as (
     select * from {{ ref('int_line_roles') }}
+    {%- if not in_full %}
+    where file_id in (select file_id from redo)
+    {%- endif %}
 ),
 
 headlines as (
@@ -14,11 +44,21 @@ headlines as (
         row_number() over (
             partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
         ) > 1 as is_repeat
-    from {{ ref('headlines') }}
+    from all_headlines
+    {%- if not in_full %}
+    -- whole duplicate groups, so that the first of each is found
+    where coalesce(duplicate_group_id, headline_id) in (
+        select coalesce(duplicate_group_id, headline_id) from all_headlines
+        where file_id in (select file_id from redo)
+    )
+    {%- endif %}
 ),
 
 languages as (
     select * from {{ source('analysis', 'line_language') }}
+    {%- if not in_full %}
+    where file_id in (select file_id from redo)
+    {%- endif %}
 ),
 
 role_mix as (
@@ -83,7 +123,8 @@ final as (
             as duplicate_rate,
         cast(headline_quality.unclassified_headlines as double) / nullif(headline_quality.headlines, 0)
             as unclassified_rate,
-        coalesce(language_mix.language_mix, {{ newsroom.empty_string_list() }}) as language_mix
+        coalesce(language_mix.language_mix, {{ newsroom.empty_string_list() }}) as language_mix,
+        {{ newsroom.match_time() }} as matched_at
     from files
     inner join role_mix on files.file_id = role_mix.file_id
     left join headline_quality on files.file_id = headline_quality.file_id

@@ -1,7 +1,8 @@
 {#- Per file, like the other per-file models (macros/per_file.sql), except for the columns matching
     decides across files: a new headline can join two stories, or two duplicate groups, of older
     files. After each build those columns are updated where intermediate.headline_matches now
-    differs (macros/marts.sql), so only rows whose groups changed are rewritten. -#}
+    differs (macros/marts.sql), so only rows whose groups changed are rewritten, and stamped with the
+    match that changed them (`matched_at`): the aggregate marts redo what those rows touch. -#}
 {{ newsroom.per_file_config(post_hooks=['{{ newsroom.refresh_matches() }}']) }}
 with headline_lines as (
     select * from {{ ref('int_line_roles') }}
@@ -44,7 +45,8 @@ final as (
         {{ newsroom.analysis_columns('languages', 'topics') }},
         matches.normalized_text,
         matches.duplicate_group_id,
-        matches.story_id
+        matches.story_id,
+        {{ newsroom.match_time() }} as matched_at
     from roles
     inner join files on roles.file_id = files.file_id
     left join languages on roles.file_id = languages.file_id and roles.line_no = languages.line_no

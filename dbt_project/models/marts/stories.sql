@@ -1,7 +1,20 @@
 {#- One row per story (a headline alone is a story of one). The canonical headline is the first
-    seen; the topic is the most common topic among the story's headlines. -#}
-with headlines as (
+    seen; the topic is the most common topic among the story's headlines. Kept, not rebuilt
+    (macros/marts.sql, aggregate_config): a build redoes the stories of the headlines matched since
+    the last one, and drops the stories a merge emptied. -#}
+{{ newsroom.aggregate_config(
+    'story_id', "delete from {{ this }} where story_id not in (select story_id from {{ ref('headlines') }})"
+) }}
+{%- set in_full = newsroom.aggregates_in_full() %}
+with all_headlines as (
     select * from {{ ref('headlines') }}
+),
+
+headlines as (
+    select * from all_headlines
+    {%- if not in_full %}
+    where story_id in (select story_id from ({{ newsroom.matched_since_build('all_headlines') }}) as matched)
+    {%- endif %}
 ),
 
 files as (
@@ -53,7 +66,8 @@ final as (
         aggregated.last_seen,
         topic_votes.topic,
         canonical.language,
-        aggregated.languages
+        aggregated.languages,
+        {{ newsroom.match_time() }} as matched_at
     from aggregated
     inner join ranked as canonical
         on aggregated.story_id = canonical.story_id and canonical.position_in_story = 1

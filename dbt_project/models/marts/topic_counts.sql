@@ -2,13 +2,75 @@
     Raw: every headline row. De-duplicated: a duplicate group counts once (on the day and under the
     topic of its first headline); a story counts once per day it appears, under the story's topic and
     language. Shares are of the day's total, so each share column sums to 1 per day. -#}
-with headlines as (
+{#- Kept, not rebuilt (macros/marts.sql, aggregate_config): a build redoes the days whose cells can
+    change, and drops the days no headline or article is on any more. -#}
+{{ newsroom.aggregate_config(
+    'day',
+    "delete from {{ this }} where day not in (select load_date from {{ ref('headlines') }} union "
+    ~ "select files.load_date from {{ ref('articles') }} as articles "
+    ~ "inner join {{ ref('stg_raw__files') }} as files on articles.file_id = files.file_id)"
+) }}
+{%- set in_full = newsroom.aggregates_in_full() %}
+with all_headlines as (
+    select * from {{ ref('headlines') }}
+),
+
+all_articles as (
+    select articles.*, files.load_date
+    from {{ ref('articles') }} as articles
+    inner join {{ ref('stg_raw__files') }} as files on articles.file_id = files.file_id
+),
+{%- if not in_full %}
+
+matched as (
+    {{ newsroom.matched_since_build('all_headlines') }}
+),
+
+article_days as (
+    select load_date as day, count(*) as articles from all_articles group by load_date
+),
+
+counted_article_days as (
+    select day, sum(articles) as articles from {{ this }} group by day
+),
+
+{#- The days whose cells can change: those of every headline in the stories and duplicate groups of
+    the headlines matched since the last build (new ones included: a story's topic, or which
+    headline of a group is first, can change), and the days whose article count changed. -#}
+days as (
+    select load_date as day from all_headlines
+    where story_id in (select story_id from matched)
+        or coalesce(duplicate_group_id, headline_id)
+        in (select coalesce(duplicate_group_id, headline_id) from matched)
+    union
+    select coalesce(article_days.day, counted_article_days.day) as day
+    from article_days
+    full outer join counted_article_days on article_days.day = counted_article_days.day
+    where coalesce(article_days.articles, 0) <> coalesce(counted_article_days.articles, 0)
+),
+{%- endif %}
+
+headlines as (
     select
         *,
         row_number() over (
             partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
         ) = 1 as is_first_of_duplicates
-    from {{ ref('headlines') }}
+    from all_headlines
+    {%- if not in_full %}
+    -- whole duplicate groups, so that the first of each is found
+    where coalesce(duplicate_group_id, headline_id) in (
+        select coalesce(duplicate_group_id, headline_id) from all_headlines
+        where load_date in (select day from days)
+    )
+    {%- endif %}
+),
+
+day_headlines as (
+    select * from headlines
+    {%- if not in_full %}
+    where load_date in (select day from days)
+    {%- endif %}
 ),
 
 stories as (
@@ -16,9 +78,10 @@ stories as (
 ),
 
 articles as (
-    select articles.*, files.load_date
-    from {{ ref('articles') }} as articles
-    inner join {{ ref('stg_raw__files') }} as files on articles.file_id = files.file_id
+    select * from all_articles
+    {%- if not in_full %}
+    where load_date in (select day from days)
+    {%- endif %}
 ),
 
 headline_cells as (
@@ -28,12 +91,12 @@ headline_cells as (
         language,
         count(*) as headline_rows,
         sum(case when is_first_of_duplicates then 1 else 0 end) as unique_headlines
-    from headlines
+    from day_headlines
     group by load_date, topic, language
 ),
 
 story_days as (
-    select distinct load_date as day, story_id from headlines
+    select distinct load_date as day, story_id from day_headlines
 ),
 
 story_cells as (
@@ -85,7 +148,8 @@ final as (
         cast(unique_headlines as double) / nullif(sum(unique_headlines) over (partition by day), 0)
             as unique_headline_share,
         cast(distinct_stories as double) / nullif(sum(distinct_stories) over (partition by day), 0) as story_share,
-        cast(articles as double) / nullif(sum(articles) over (partition by day), 0) as article_share
+        cast(articles as double) / nullif(sum(articles) over (partition by day), 0) as article_share,
+        {{ newsroom.match_time() }} as matched_at
     from counted
 )
 
