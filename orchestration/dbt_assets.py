@@ -131,6 +131,19 @@ def _pending_files(duckdb: Warehouse, layer: str, full_refresh: bool) -> int:
         ).fetchall()[0][0]
 
 
+def _kept_models(layer: str) -> list[str]:
+    """The layer's incremental models that are not per file (macros/marts.sql: the pairs and the
+    aggregate marts), as quoted relations."""
+    return sorted(
+        f'"{node["schema"]}"."{node["alias"]}"'
+        for node in manifest_json()["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["original_file_path"].startswith(f"models/{layer}/")
+        and node["config"].get("materialized") == "incremental"
+        and "per_file" not in node["tags"]
+    )
+
+
 def _build_in_batches(
     context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, full_refresh: bool, target: Path
 ) -> tuple[bool, list[str]]:
@@ -155,6 +168,12 @@ def _build_in_batches(
         )
         if not run.success:
             raise dg.Failure(description=f"dbt run of the {layer} layer (batch {batch}) failed: {run.error}")
+        if full_refresh:
+            # the batches took the --full-refresh: the layer's other incremental models (the pairs,
+            # the aggregate marts) start again in the final build as new tables
+            with duckdb.get_connection() as con:
+                for relation in _kept_models(layer):
+                    con.execute(f"drop table if exists {relation}")
         full_refresh = False
     return full_refresh, variables
 
