@@ -13,8 +13,9 @@ The new file starts as a copy of the last one, so most of it is not written agai
 marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
 in the warehouse (their rows never change for a file while the marts' rules stay the same);
 `marts.headlines` does the same and then updates the columns matching decides across files where
-they differ, comparing only the rows stamped with a later match than the copy holds (`matched_at`); `marts.headline_pairs` loses the pairs the matcher dropped and gains its new ones. Every
-other table is replaced whole. When the marts were rebuilt from scratch since the last copy (new
+they differ, comparing only the rows stamped with a later match than the copy holds (`matched_at`); `marts.headline_pairs` loses the pairs the matcher dropped and gains its new ones (told by the
+matcher's columns: the texts follow from the ids); `marts.stories` loses the stories gone and takes
+those a later match than the copy's rewrote (`matched_at`). Every other table is replaced whole. When the marts were rebuilt from scratch since the last copy (new
 rules), or a table's columns changed, the table is copied whole. `tests/test_reruns_and_readers.py`
 holds the result to a copy made from nothing.
 """
@@ -23,6 +24,7 @@ import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -39,9 +41,13 @@ SYNCED_BY_FILE = ("marts.line_roles", "marts.article_paragraphs", "marts.article
 #: marts.headlines: per file, except these columns, which a later file can change for older rows
 #: (refreshed in place in the warehouse too: dbt_project/macros/marts.sql, refresh_matches)
 MATCH_COLUMNS = ("normalized_text", "duplicate_group_id", "story_id", "matched_at")
-#: Tables whose rows are never changed, only added and deleted (the matcher's pairs): synced row by row
-SYNCED_BY_ROW = ("marts.headline_pairs",)
-SYNCED = (*SYNCED_BY_FILE, "marts.headlines", *SYNCED_BY_ROW)
+#: Tables whose rows are never changed, only added and deleted (the matcher's pairs), with the columns
+#: that say which row it is (the others follow from them): synced row by row
+SYNCED_BY_ROW = {"marts.headline_pairs": ("headline_id_a", "headline_id_b", "relation", "score", "rule")}
+#: Aggregate marts whose rows are rewritten only for a later match (dbt_project/macros/marts.sql,
+#: aggregate_config), with their key: synced key by key
+SYNCED_BY_MATCH = {"marts.stories": "story_id"}
+SYNCED = (*SYNCED_BY_FILE, "marts.headlines", *SYNCED_BY_ROW, *SYNCED_BY_MATCH)
 PUBLICATIONS_DDL = """
 create table if not exists analytics_copy.quality.publications (
     published_at timestamp, marts_built_at timestamp, tables_copied integer, tables_synced integer)
@@ -96,8 +102,9 @@ def _sync_headlines(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str]) -> None:
-    """Delete the copy's rows the source lacks, insert the source's rows the copy lacks."""
+def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]) -> None:
+    """Delete the copy's rows the source lacks, insert the source's rows the copy lacks; a row is
+    told by `columns`."""
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
     same = " and ".join(f'copy."{c}" is not distinct from source."{c}"' for c in columns)
     con.execute(
@@ -107,6 +114,24 @@ def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, column
         f"insert into {copy} by name select * from {source} as source "
         f"where not exists (select 1 from {copy} as copy where {same})"
     )
+
+
+def _sync_by_match(con: duckdb.DuckDBPyConnection, schema: str, table: str, key: str) -> None:
+    """Keys gone from the source leave the copy; the rows the source wrote for a later match than
+    the copy holds (the keys a build redid) replace the copy's."""
+    source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
+    copied_up_to = _first_value(con, f"select max(matched_at) from {copy}")
+    con.execute(f'delete from {copy} where "{key}" not in (select "{key}" from {source})')
+    if copied_up_to is None:
+        con.execute(f"delete from {copy}")
+        con.execute(f"insert into {copy} by name select * from {source}")
+        return
+    con.execute(
+        f"create or replace temp table redone as select * from {source} where matched_at > ?", [copied_up_to]
+    )
+    con.execute(f'delete from {copy} where "{key}" in (select "{key}" from redone)')
+    con.execute(f"insert into {copy} by name select * from redone")
+    con.execute("drop table redone")
 
 
 def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
@@ -146,7 +171,9 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
                 if name == "marts.headlines":
                     _sync_headlines(con)
                 elif name in SYNCED_BY_ROW:
-                    _sync_by_row(con, schema, table, [c for c, _ in columns])
+                    _sync_by_row(con, schema, table, SYNCED_BY_ROW[name])
+                elif name in SYNCED_BY_MATCH:
+                    _sync_by_match(con, schema, table, SYNCED_BY_MATCH[name])
                 else:
                     _sync_by_file(con, schema, table)
                 synced += 1

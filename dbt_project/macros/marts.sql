@@ -113,7 +113,9 @@
     {{ return(not run_query(up_to_date).columns[0].values()[0]) }}
 {%- endmacro %}
 
-{#- Headlines (rows of `headlines`) whose groups were written since the last build of this model. -#}
+{#- Headlines (rows of `headlines`) whose groups were written since the last build of this model:
+    their ids, duplicate group and story. -#}
 {% macro matched_since_build(headlines) -%}
-    select * from {{ headlines }} where matched_at > (select max(matched_at) from {{ this }})
+    select headline_id, duplicate_group_id, story_id from {{ headlines }}
+    where matched_at > (select max(matched_at) from {{ this }})
 {%- endmacro %}

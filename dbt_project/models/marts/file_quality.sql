@@ -4,20 +4,17 @@
     change); files no longer current go. -#}
 {{ newsroom.aggregate_config('file_id', "{{ newsroom.delete_stale_files() }}") }}
 {%- set in_full = newsroom.aggregates_in_full() %}
-with all_headlines as (
-    select * from {{ ref('headlines') }}
-),
-{%- if not in_full %}
+with {%- if not in_full %}
 
 matched as (
-    {{ newsroom.matched_since_build('all_headlines') }}
+    {{ newsroom.matched_since_build(ref('headlines')) }}
 ),
 
 redo as (
     select file_id from {{ ref('stg_raw__files') }}
     where status = 'loaded' and is_current and file_id not in (select file_id from {{ this }})
     union
-    select file_id from all_headlines
+    select file_id from {{ ref('headlines') }}
     where coalesce(duplicate_group_id, headline_id)
         in (select coalesce(duplicate_group_id, headline_id) from matched)
 ),
@@ -44,11 +41,11 @@ headlines as (
         row_number() over (
             partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
         ) > 1 as is_repeat
-    from all_headlines
+    from {{ ref('headlines') }}
     {%- if not in_full %}
     -- whole duplicate groups, so that the first of each is found
     where coalesce(duplicate_group_id, headline_id) in (
-        select coalesce(duplicate_group_id, headline_id) from all_headlines
+        select coalesce(duplicate_group_id, headline_id) from {{ ref('headlines') }}
         where file_id in (select file_id from redo)
     )
     {%- endif %}

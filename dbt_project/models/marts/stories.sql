@@ -6,14 +6,10 @@
     'story_id', "delete from {{ this }} where story_id not in (select story_id from {{ ref('headlines') }})"
 ) }}
 {%- set in_full = newsroom.aggregates_in_full() %}
-with all_headlines as (
+with headlines as (
     select * from {{ ref('headlines') }}
-),
-
-headlines as (
-    select * from all_headlines
     {%- if not in_full %}
-    where story_id in (select story_id from ({{ newsroom.matched_since_build('all_headlines') }}) as matched)
+    where story_id in (select story_id from ({{ newsroom.matched_since_build(ref('headlines')) }}) as matched)
     {%- endif %}
 ),
 

@@ -11,11 +11,7 @@
     ~ "inner join {{ ref('stg_raw__files') }} as files on articles.file_id = files.file_id)"
 ) }}
 {%- set in_full = newsroom.aggregates_in_full() %}
-with all_headlines as (
-    select * from {{ ref('headlines') }}
-),
-
-all_articles as (
+with all_articles as (
     select articles.*, files.load_date
     from {{ ref('articles') }} as articles
     inner join {{ ref('stg_raw__files') }} as files on articles.file_id = files.file_id
@@ -23,7 +19,7 @@ all_articles as (
 {%- if not in_full %}
 
 matched as (
-    {{ newsroom.matched_since_build('all_headlines') }}
+    {{ newsroom.matched_since_build(ref('headlines')) }}
 ),
 
 article_days as (
@@ -38,7 +34,7 @@ counted_article_days as (
     the headlines matched since the last build (new ones included: a story's topic, or which
     headline of a group is first, can change), and the days whose article count changed. -#}
 days as (
-    select load_date as day from all_headlines
+    select load_date as day from {{ ref('headlines') }}
     where story_id in (select story_id from matched)
         or coalesce(duplicate_group_id, headline_id)
         in (select coalesce(duplicate_group_id, headline_id) from matched)
@@ -56,11 +52,11 @@ headlines as (
         row_number() over (
             partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
         ) = 1 as is_first_of_duplicates
-    from all_headlines
+    from {{ ref('headlines') }}
     {%- if not in_full %}
     -- whole duplicate groups, so that the first of each is found
     where coalesce(duplicate_group_id, headline_id) in (
-        select coalesce(duplicate_group_id, headline_id) from all_headlines
+        select coalesce(duplicate_group_id, headline_id) from {{ ref('headlines') }}
         where load_date in (select day from days)
     )
     {%- endif %}
