@@ -119,3 +119,20 @@
     select headline_id, duplicate_group_id, story_id from {{ headlines }}
     where matched_at > (select max(matched_at) from {{ this }})
 {%- endmacro %}
+
+{#- marts.headlines with each headline's position in its duplicate group (1: the first seen, as is a
+    headline without duplicates), over whole groups: every group, or with `touching` (a condition on
+    headlines) the groups holding a headline that meets it, so the first of each is still found. -#}
+{% macro headlines_by_group_position(touching=none) -%}
+    select
+        *,
+        row_number() over (
+            partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
+        ) as position_in_group
+    from {{ ref('headlines') }}
+    {%- if touching %}
+    where coalesce(duplicate_group_id, headline_id) in (
+        select coalesce(duplicate_group_id, headline_id) from {{ ref('headlines') }} where {{ touching }}
+    )
+    {%- endif %}
+{%- endmacro %}

@@ -36,19 +36,9 @@ roles as (
 ),
 
 headlines as (
-    select
-        *,
-        row_number() over (
-            partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
-        ) > 1 as is_repeat
-    from {{ ref('headlines') }}
-    {%- if not in_full %}
-    -- whole duplicate groups, so that the first of each is found
-    where coalesce(duplicate_group_id, headline_id) in (
-        select coalesce(duplicate_group_id, headline_id) from {{ ref('headlines') }}
-        where file_id in (select file_id from redo)
-    )
-    {%- endif %}
+    select *, position_in_group > 1 as is_repeat
+    from ({{ newsroom.headlines_by_group_position(none if in_full else 'file_id in (select file_id from redo)') }})
+        as positioned
 ),
 
 languages as (

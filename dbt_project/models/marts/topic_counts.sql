@@ -47,19 +47,9 @@ days as (
 {%- endif %}
 
 headlines as (
-    select
-        *,
-        row_number() over (
-            partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
-        ) = 1 as is_first_of_duplicates
-    from {{ ref('headlines') }}
-    {%- if not in_full %}
-    -- whole duplicate groups, so that the first of each is found
-    where coalesce(duplicate_group_id, headline_id) in (
-        select coalesce(duplicate_group_id, headline_id) from {{ ref('headlines') }}
-        where load_date in (select day from days)
-    )
-    {%- endif %}
+    select *, position_in_group = 1 as is_first_of_duplicates
+    from ({{ newsroom.headlines_by_group_position(none if in_full else 'load_date in (select day from days)') }})
+        as positioned
 ),
 
 day_headlines as (
