@@ -11,13 +11,14 @@ here, so the copy is always one that passed every gate.
 
 The new file starts as a copy of the last one, so most of it is not written again: the per-file
 marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
-in the warehouse (their rows never change for a file while the marts' rules stay the same);
-`marts.headlines` does the same and then updates the columns matching decides across files where
-they differ, comparing only the rows stamped with a later match than the copy holds (`matched_at`); `marts.headline_pairs` loses the pairs the matcher dropped and gains its new ones (told by the
-matcher's columns: the texts follow from the ids); `marts.stories` loses the stories gone and takes
-those a later match than the copy's rewrote (`matched_at`). Every other table is replaced whole. When the marts were rebuilt from scratch since the last copy (new
-rules), or a table's columns changed, the table is copied whole. `tests/test_reruns_and_readers.py`
-holds the result to a copy made from nothing.
+in the warehouse (their rows never change for a file while the marts' rules stay the same).
+`marts.headlines` and `marts.stories` lose the rows of files or stories that are gone and take the
+rows stamped with a later match than the copy holds (`matched_at`: a new file's headlines, older
+headlines whose groups it changed, the stories a build redid). `marts.headline_pairs` loses the
+pairs the matcher dropped and gains its new ones (told by the matcher's columns: the texts follow
+from the ids). Every other table is replaced whole. When the marts were rebuilt from scratch since
+the last copy (new rules), or a table's columns changed, the table is copied whole.
+`tests/test_reruns_and_readers.py` holds the result to a copy made from nothing.
 """
 
 import contextlib
@@ -38,16 +39,15 @@ RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
 #: Per-file marts (dbt_project/macros/per_file.sql) whose rows of a file never change between full
 #: builds. marts.headlines is per-file too, but a new file can change older headlines' groups.
 SYNCED_BY_FILE = ("marts.line_roles", "marts.article_paragraphs", "marts.articles")
-#: marts.headlines: per file, except these columns, which a later file can change for older rows
-#: (refreshed in place in the warehouse too: dbt_project/macros/marts.sql, refresh_matches)
-MATCH_COLUMNS = ("normalized_text", "duplicate_group_id", "story_id", "matched_at")
 #: Tables whose rows are never changed, only added and deleted (the matcher's pairs), with the columns
 #: that say which row it is (the others follow from them): synced row by row
 SYNCED_BY_ROW = {"marts.headline_pairs": ("headline_id_a", "headline_id_b", "relation", "score", "rule")}
-#: Aggregate marts whose rows are rewritten only for a later match (dbt_project/macros/marts.sql,
-#: aggregate_config), with their key: synced key by key
-SYNCED_BY_MATCH = {"marts.stories": "story_id"}
-SYNCED = (*SYNCED_BY_FILE, "marts.headlines", *SYNCED_BY_ROW, *SYNCED_BY_MATCH)
+#: Marts whose rows are written, or rewritten, only by a later match, stamped `matched_at`
+#: (dbt_project/macros/marts.sql): headlines (a new file's rows, and older rows whose groups it
+#: changed) and stories (aggregate_config). Per table: the key a rewritten row replaces, and the
+#: column whose values, once gone from the source, take their rows out of the copy.
+SYNCED_BY_MATCH = {"marts.headlines": ("headline_id", "file_id"), "marts.stories": ("story_id", "story_id")}
+SYNCED = (*SYNCED_BY_FILE, *SYNCED_BY_ROW, *SYNCED_BY_MATCH)
 PUBLICATIONS_DDL = """
 create table if not exists analytics_copy.quality.publications (
     published_at timestamp, marts_built_at timestamp, tables_copied integer, tables_synced integer)
@@ -83,25 +83,6 @@ def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> No
     )
 
 
-def _sync_headlines(con: duckdb.DuckDBPyConnection) -> None:
-    """Files gone and new, as for the per-file marts; then the older rows whose groups a new file
-    changed (after one new file, a few hundred of millions). Every row the warehouse regrouped is
-    stamped with a later match (`matched_at`) than any the copy holds, so only those are compared."""
-    copied_up_to = _first_value(con, "select max(matched_at) from analytics_copy.marts.headlines")
-    _sync_by_file(con, "marts", "headlines")
-    changed = " or ".join(f"copy.{c} is distinct from source.{c}" for c in MATCH_COLUMNS)
-    since = "" if copied_up_to is None else "and source.matched_at > ?"
-    con.execute(
-        f"""
-        update analytics_copy.marts.headlines as copy
-        set {", ".join(f"{c} = source.{c}" for c in MATCH_COLUMNS)}
-        from marts.headlines as source
-        where copy.file_id = source.file_id and copy.line_no = source.line_no {since} and ({changed})
-        """,
-        [] if copied_up_to is None else [copied_up_to],
-    )
-
-
 def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]) -> None:
     """Delete the copy's rows the source lacks, insert the source's rows the copy lacks; a row is
     told by `columns`."""
@@ -116,16 +97,17 @@ def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, column
     )
 
 
-def _sync_by_match(con: duckdb.DuckDBPyConnection, schema: str, table: str, key: str) -> None:
-    """Keys gone from the source leave the copy; the rows the source wrote for a later match than
-    the copy holds (the keys a build redid) replace the copy's."""
+def _sync_by_match(con: duckdb.DuckDBPyConnection, schema: str, table: str, key: str, gone_by: str) -> None:
+    """Rows whose `gone_by` value the source no longer holds (files, stories) leave the copy; the rows
+    the source wrote for a later match than the copy holds (`matched_at`: new files' rows, regrouped
+    headlines, the stories a build redid) replace the copy's rows of the same `key`."""
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
     copied_up_to = _first_value(con, f"select max(matched_at) from {copy}")
-    con.execute(f'delete from {copy} where "{key}" not in (select "{key}" from {source})')
-    if copied_up_to is None:
+    if copied_up_to is None:  # nothing stamped to start from
         con.execute(f"delete from {copy}")
         con.execute(f"insert into {copy} by name select * from {source}")
         return
+    con.execute(f'delete from {copy} where "{gone_by}" not in (select distinct "{gone_by}" from {source})')
     con.execute(
         f"create or replace temp table redone as select * from {source} where matched_at > ?", [copied_up_to]
     )
@@ -168,12 +150,10 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
             copy = f'analytics_copy."{schema}"."{table}"'
             name, columns = f"{schema}.{table}", _columns(con, database, schema, table)
             if same_build and name in SYNCED and _columns(con, "analytics_copy", schema, table) == columns:
-                if name == "marts.headlines":
-                    _sync_headlines(con)
-                elif name in SYNCED_BY_ROW:
+                if name in SYNCED_BY_ROW:
                     _sync_by_row(con, schema, table, SYNCED_BY_ROW[name])
                 elif name in SYNCED_BY_MATCH:
-                    _sync_by_match(con, schema, table, SYNCED_BY_MATCH[name])
+                    _sync_by_match(con, schema, table, *SYNCED_BY_MATCH[name])
                 else:
                     _sync_by_file(con, schema, table)
                 synced += 1
