@@ -4,9 +4,11 @@ Workers write Parquet only, so the DuckDB single-writer rule holds however many 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -84,6 +86,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
             [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             cwd=root,
+            start_new_session=True,
         )
     ]
     try:
@@ -115,6 +118,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
                     cwd=root,
                     stdout=log.open("w"),
                     stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a group of its own: `celery` runs as its child
                 )
             )
 
@@ -127,13 +131,18 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         _wait(ready, 90, "celery workers")
         yield Fleet(env, config, settings.raw_dir, root / "parquet", home)
     finally:
+        # whole process groups: terminating dagster-celery alone left its `celery` child running
         for process in reversed(processes):
-            process.terminate()
+            _signal_group(process, signal.SIGTERM)
         for process in processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _signal_group(process, signal.SIGKILL)  # whatever outlived its group's leader
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
 
 
 def _answers(port: int) -> bool:
