@@ -27,9 +27,10 @@ from assets.file_analysis import POOL_MIN_LINES, analyse_files
 from assets.normalize import matching_rules
 from assets.progress import Progress
 from assets.raw_store import transaction
+from orchestration.layer_sql import sql_digest
 from orchestration.metadata import python_table_metadata, table_metadata
 from orchestration.resources import NewsroomPaths, Warehouse
-from orchestration.settings import PIPELINE_OWNER, WRITER_POOL, dbt_file_bytes
+from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
 KEYS = {
     "line_language": "Language of every headline, title, heading and paragraph line (fastText screen, lingua, file tie-breaker).",
@@ -78,8 +79,7 @@ def analysis_version() -> str:
         f"{language.LANGUAGES}|{language.CONFIDENT}|{language.MARGIN}|{language.CANDIDATE}|"
         f"{language.SCREEN_CONFIDENT}".encode()
     )
-    for content in dbt_file_bytes("seeds/*.csv", "models/[si]*/*.sql"):
-        digest.update(content)
+    digest.update(sql_digest("intermediate").encode())  # which lines are headlines, and their text
     return digest.hexdigest()[:12]
 
 

@@ -19,10 +19,11 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from assets.analysis import analysis_version
 from orchestration.dbt_runner import DbtRun, run_dbt
+from orchestration.layer_sql import LAYER_FILES, sql_digest
 from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
 from orchestration.resources import NewsroomPaths, Warehouse
-from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL, dbt_file_bytes
+from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
 from orchestration.spark_target import parquet_views, run_dbt_on_spark
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -69,14 +70,9 @@ def _selection(context: dg.AssetExecutionContext, layer_select: str, keys: dict[
     return " ".join(sorted(uid.split(".")[-1] for uid, key in keys.items() if key in chosen))
 
 
-#: Layers whose models are per-file incremental (macros/per_file.sql), and what decides their rows:
-#: when any of these files changes, the layer is rebuilt from scratch (--full-refresh).
-INCREMENTAL_LAYERS = {
-    "staging": ("dbt_project.yml", "models/staging/*.sql", "seeds/*.csv", "macros/**/*.sql"),
-    "intermediate": ("dbt_project.yml", "models/staging/*.sql", "models/intermediate/*.sql", "seeds/*.csv", "macros/**/*.sql"),
-    # and the analysis version (rules, detector settings): the marts copy its per-file results
-    "marts": ("dbt_project.yml", "models/*/*.sql", "seeds/*.csv", "macros/**/*.sql"),
-}  # fmt: skip
+#: Layers whose models are per-file incremental (macros/per_file.sql): when the text that decides
+#: their rows changes (orchestration/layer_sql.py), the layer is rebuilt from scratch (--full-refresh).
+INCREMENTAL_LAYERS = tuple(LAYER_FILES)
 #: Per layer, its first per-file model: the current files not in it yet are what the layer has to build.
 FIRST_PER_FILE_MODEL = {
     "staging": "staging.stg_raw__lines",
@@ -93,14 +89,11 @@ BUILDS_DDL = (
 
 
 def layer_digest(layer: str) -> str:
-    """Digest of the SQL, seeds and macros (and for the marts, the text analysis' rules) that decide
-    an incremental layer's rows."""
-    digest = hashlib.sha256()
-    for content in dbt_file_bytes(*INCREMENTAL_LAYERS[layer]):
-        digest.update(content)
-    if layer == "marts":
-        digest.update(analysis_version().encode())
-    return digest.hexdigest()[:16]
+    """Digest of the SQL, seeds and called macros (and for the marts, the text analysis' rules) that
+    decide an incremental layer's rows."""
+    if layer != "marts":
+        return sql_digest(layer)
+    return hashlib.sha256(f"{sql_digest(layer)}|{analysis_version()}".encode()).hexdigest()[:16]
 
 
 def _needs_full_refresh(duckdb: Warehouse, layer: str, digest: str) -> bool:

@@ -7,7 +7,6 @@ Relative paths are resolved against the project root, so every entry point
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +24,6 @@ DEFAULT_DUCKDB_MEMORY = "2GB"
 
 #: profiles.yml's targets the Dagster graph can build on (`spark_thrift` is for dbt alone, docs/deploy.md).
 DBT_TARGETS = ("duckdb", "spark")
-
-
-def dbt_file_bytes(*patterns: str) -> Iterator[bytes]:
-    """The bytes of the dbt project's files matching `patterns` (each pattern's files sorted): the SQL
-    and seeds that decide rows the pipeline keeps between runs, hashed by the analysis version and by
-    the per-file dbt layers' full-refresh check."""
-    for pattern in patterns:
-        for path in sorted(DBT_PROJECT_DIR.glob(pattern)):
-            yield path.read_bytes()
 
 
 def _resolve(value: str) -> Path:
