@@ -34,14 +34,19 @@
     var('files_per_build') of them in file_id order (incremental models only: a table, as on Spark,
     is always built whole). The limit bounds the memory of a build: the
     window functions of a whole gigabyte of lines ran out of a 2 GB cap; the Dagster step runs the
-    layer again until every file is built. -#}
-{% macro only_new_files(files) -%}
+    layer again until every file is built. `keyword`: 'and' after the CTE's own where clause.
+
+    Costs at 1 GB (12 M lines, one new file): `files` must not be a CTE the model reads again, or DuckDB
+    materialises it with every column (2.4 s of article lines and their text, against 0.1 s read
+    twice); and the built files are taken distinct before `not in`, whose null-aware join otherwise
+    hashes every row of the model (1.4 s against 0.1 s). -#}
+{% macro only_new_files(files, keyword='where') -%}
     {%- set limit = var('files_per_build', none) if config.get('materialized') == 'incremental' else none -%}
     {%- if is_incremental() or limit -%}
-        where file_id in (
+        {{ keyword }} file_id in (
             select file_id from (select distinct file_id from {{ files }}) as candidates
             {%- if is_incremental() %}
-            where file_id not in (select file_id from {{ this }})
+            where file_id not in (select distinct file_id from {{ this }})
             {%- endif %}
             order by file_id
             {%- if limit %} limit {{ limit }}{% endif %}

@@ -2,14 +2,10 @@
     "(Source: X)" moved out of the text into a list. -#}
 {{ newsroom.per_file_config() }}
 {%- set credit_pattern = '\\(\\s*(?i:sources?)\\s*:\\s*([^)]*)\\)' -%}
-with article_lines as (
+with roles as (
     select * from {{ ref('int_line_roles') }}
     where block_kind = 'article'
-),
-
-roles as (
-    select * from article_lines
-    {{ newsroom.only_new_files('article_lines') }}
+        {{ newsroom.only_new_files("(select file_id from " ~ ref('int_line_roles') ~ " where block_kind = 'article')", 'and') }}
 ),
 
 titled_blocks as (

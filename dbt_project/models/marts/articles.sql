@@ -1,12 +1,8 @@
 {{ newsroom.per_file_config() }}
-with article_lines as (
+with roles as (
     select * from {{ ref('int_line_roles') }}
     where block_kind = 'article'
-),
-
-roles as (
-    select * from article_lines
-    {{ newsroom.only_new_files('article_lines') }}
+        {{ newsroom.only_new_files("(select file_id from " ~ ref('int_line_roles') ~ " where block_kind = 'article')", 'and') }}
 ),
 
 titles as (

@@ -4,14 +4,10 @@
     differs (macros/marts.sql), so only rows whose groups changed are rewritten, and stamped with the
     match that changed them (`matched_at`): the aggregate marts redo what those rows touch. -#}
 {{ newsroom.per_file_config(post_hooks=['{{ newsroom.refresh_matches() }}']) }}
-with headline_lines as (
+with roles as (
     select * from {{ ref('int_line_roles') }}
     where role in ('headline', 'related_headline')
-),
-
-roles as (
-    select * from headline_lines
-    {{ newsroom.only_new_files('headline_lines') }}
+        {{ newsroom.only_new_files("(select file_id from " ~ ref('int_line_roles') ~ " where role in ('headline', 'related_headline'))", 'and') }}
 ),
 
 files as (

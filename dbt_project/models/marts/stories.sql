@@ -3,7 +3,7 @@
     (macros/marts.sql, aggregate_config): a build redoes the stories of the headlines matched since
     the last one, and drops the stories a merge emptied. -#}
 {{ newsroom.aggregate_config(
-    'story_id', "delete from {{ this }} where story_id not in (select story_id from {{ ref('headlines') }})"
+    'story_id', "delete from {{ this }} where story_id not in (select distinct story_id from {{ ref('headlines') }})"
 ) }}
 {%- set in_full = newsroom.aggregates_in_full() %}
 with headlines as (
