@@ -63,6 +63,12 @@ create table if not exists intermediate.matching_state (
     analysis_version varchar, headlines bigint, headlines_at_full bigint, full_at timestamp,
     matched_at timestamp, mode varchar, reason varchar);
 create table if not exists intermediate.matched_files (file_id varchar);
+-- what each incremental match since the last full match changed (a full match empties them): the
+-- marts apply these rows instead of comparing millions of headlines and pairs (macros/marts.sql)
+create table if not exists intermediate.regrouped_headlines (matched_at timestamp, headline_id varchar);
+create table if not exists intermediate.pair_changes (
+    matched_at timestamp, change varchar, headline_id_a varchar, headline_id_b varchar, relation varchar,
+    score double, rule varchar);
 """
     + matching.FEATURES_DDL
     + matching.TOKEN_DAYS_DDL
@@ -176,10 +182,15 @@ def plan_matching(
     return MatchPlan("incremental", f"{len(new_files)} new files, {new_headlines} headlines", new_files)
 
 
-def _record_match(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan, headlines: int) -> None:
+def _match_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _record_match(
+    con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan, headlines: int, now: dt.datetime
+) -> None:
     """The state the next run's plan reads: a full match resets the growth count, an incremental
     one carries it forward."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if plan.mode == "full":
         at_full, full_at = headlines, now
     else:
@@ -223,10 +234,12 @@ def match_all(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan) -> 
         order by h.file_id, h.line_no;
         delete from intermediate.matched_files;
         insert into intermediate.matched_files {CURRENT_FILES};
+        delete from intermediate.regrouped_headlines;  -- the marts compare everything after a full match
+        delete from intermediate.pair_changes;
         """
     )
     headlines = con.execute("select count(*) from current_features").fetchall()[0][0]
-    _record_match(con, version, plan, headlines)
+    _record_match(con, version, plan, headlines, _match_time())
     con.execute("drop table current_features; drop table current_groups")
 
 
@@ -252,11 +265,25 @@ def match_incremental(con: duckdb.DuckDBPyConnection, version: str, plan: MatchP
     matching.match_new(
         con, "known_features", "new_features", "intermediate.matching_token_days", headlines, "new_pairs"
     )
-    matching.drop_rechained(con, "known_features", "new_features", "intermediate.headline_pairs")
+    now = _match_time()
+    matching.drop_rechained(con, "known_features", "new_features", "intermediate.headline_pairs", "rechained")
     con.execute("insert into intermediate.headline_pairs select * from new_pairs")
-    changed = matching.merge_new(con, "new_features", "new_pairs", "intermediate.headline_matches")
+    changed = matching.merge_new(
+        con, "new_features", "new_pairs", "intermediate.headline_matches", "regrouped"
+    )
+    con.execute(
+        "insert into intermediate.pair_changes "
+        "select ?, 'removed', * from rechained union all select ?, 'added', * from new_pairs",
+        [now, now],
+    )
+    con.execute(
+        "insert into intermediate.regrouped_headlines "
+        "select ?, headline_id from regrouped union select ?, headline_id from new_features",
+        [now, now],
+    )
+    con.execute("drop table rechained; drop table regrouped")
     con.executemany("insert into intermediate.matched_files values (?)", [[f] for f in plan.new_files])
-    _record_match(con, version, plan, headlines)
+    _record_match(con, version, plan, headlines, now)
     con.execute("drop view known_features; drop table new_features; drop table new_pairs")
     return changed
 

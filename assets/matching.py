@@ -455,12 +455,16 @@ def match_new(
     )
 
 
-def drop_rechained(con: duckdb.DuckDBPyConnection, features: str, new: str, pairs: str) -> int:
+def drop_rechained(
+    con: duckdb.DuckDBPyConnection, features: str, new: str, pairs: str, dropped: str = "rechained"
+) -> int:
     """Identical texts are linked as a chain, each to the previous one in (day, id) order: a new
     headline between two older ones of its text takes the place of their pair (the groups are the
-    same). Deletes those pairs from table `pairs`; returns how many."""
-    return con.execute(
+    same). Deletes those pairs from table `pairs`, keeping them in temp table `dropped`; returns how
+    many."""
+    con.execute(
         f"""
+        create or replace temp table {dropped} as
         with texts as (select distinct normalized_text from {new}),
         ends as (
             select headline_id, day, normalized_text from {features}
@@ -479,7 +483,14 @@ def drop_rechained(con: duckdb.DuckDBPyConnection, features: str, new: str, pair
              and (n.day, n.headline_id) > (c.first.day, c.first.headline_id)
              and (n.day, n.headline_id) < (c.last.day, c.last.headline_id)
         )
-        delete from {pairs} p using replaced r
+        select p.* from {pairs} p semi join replaced r
+          on p.headline_id_a = r.headline_id_a and p.headline_id_b = r.headline_id_b
+        where p.rule = 'exact_normalized'
+        """
+    )
+    return con.execute(
+        f"""
+        delete from {pairs} p using {dropped} r
         where p.headline_id_a = r.headline_id_a and p.headline_id_b = r.headline_id_b
           and p.rule = 'exact_normalized'
         """
@@ -492,11 +503,14 @@ _EMPTY_PAIRS = (
 )
 
 
-def merge_new(con: duckdb.DuckDBPyConnection, new: str, new_pairs: str, matches: str) -> int:
+def merge_new(
+    con: duckdb.DuckDBPyConnection, new: str, new_pairs: str, matches: str, regrouped: str = "regrouped"
+) -> int:
     """Add the headlines of `new` (rows of headline_features) to table `matches` (rows of
     headline_matches for the older headlines), joined by `new_pairs` (from `match_new`): a new
     headline forms groups with the groups its pairs reach, named by their smallest headline id as
-    always. Only the older headlines of those groups are updated; returns how many changed."""
+    always. Only the older headlines of those groups are updated, their ids kept in temp table
+    `regrouped`; returns how many changed."""
     ends = con.sql(
         f"""
         with ends as (
@@ -517,21 +531,24 @@ def merge_new(con: duckdb.DuckDBPyConnection, new: str, new_pairs: str, matches:
         "key", [r[0] for r in con.execute(f"select headline_id from {new}").fetchall()], pl.String
     )
     if new_ids.is_empty():
+        con.execute(f"create or replace temp table {regrouped} (headline_id varchar)")
         return 0
     dups = ends.filter(pl.col("relation") == "duplicate")
     story = _named_components(new_ids, ends["story_a"], ends["story_b"])
     dup = _named_components(new_ids, dups["dup_a"], dups["dup_b"])
     con.register("m_story", story.to_arrow())
     con.register("m_dup", dup.to_arrow())
-    changed = con.execute(
+    con.execute(
         f"""
-        select count(*) from {matches} m
+        create or replace temp table {regrouped} as
+        select m.headline_id from {matches} m
         left join m_story s on s.key = m.story_id
         left join m_dup d on d.key = coalesce(m.duplicate_group_id, m.headline_id)
         where (s.key is not null and s.name <> m.story_id)
            or (d.key is not null and d.size > 1 and d.name is distinct from m.duplicate_group_id)
         """
-    ).fetchall()[0][0]
+    )
+    changed = con.execute(f"select count(*) from {regrouped}").fetchall()[0][0]
     con.execute(
         f"""
         update {matches} m set story_id = s.name from m_story s where s.key = m.story_id and s.name <> s.key;

@@ -15,8 +15,9 @@ in the warehouse (their rows never change for a file while the marts' rules stay
 `marts.headlines` and `marts.stories` lose the rows of files or stories that are gone and take the
 rows stamped with a later match than the copy holds (`matched_at`: a new file's headlines, older
 headlines whose groups it changed, the stories a build redid). `marts.headline_pairs` loses the
-pairs the matcher dropped and gains its new ones (told by the matcher's columns: the texts follow
-from the ids). Every other table is replaced whole. When the marts were rebuilt from scratch since
+pairs the matcher dropped and gains its new ones: those the match log holds since the copy's latest
+pair (assets/analysis.py), or, after a full match, those the two tables' matcher columns tell apart
+(the texts follow from the ids). Every other table is replaced whole. When the marts were rebuilt from scratch since
 the last copy (new rules), or a table's columns changed, the table is copied whole.
 `tests/test_reruns_and_readers.py` holds the result to a copy made from nothing.
 """
@@ -83,9 +84,32 @@ def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> No
     )
 
 
+def _sync_by_log(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]) -> bool:
+    """The pairs of the match log (intermediate.pair_changes, assets/analysis.py) since the copy's
+    latest row: those added are in the source with a later `matched_at`, those dropped leave the
+    copy. False, having done nothing, when the log does not reach back that far (a full match since
+    empties it)."""
+    source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
+    copied_up_to = _first_value(con, f"select max(matched_at) from {copy}")
+    full_at = _first_value(con, "select max(full_at) from intermediate.matching_state")
+    if copied_up_to is None or full_at is None or full_at > copied_up_to:
+        return False
+    same = " and ".join(f'copy."{c}" = dropped."{c}"' for c in columns)
+    con.execute(
+        f"delete from {copy} as copy where exists (select 1 from intermediate.pair_changes as dropped "
+        f"where dropped.change = 'removed' and dropped.matched_at > ? and {same})",
+        [copied_up_to],
+    )
+    con.execute(f"insert into {copy} by name select * from {source} where matched_at > ?", [copied_up_to])
+    return True
+
+
 def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]) -> None:
     """Delete the copy's rows the source lacks, insert the source's rows the copy lacks; a row is
-    told by `columns`."""
+    told by `columns`. From the match log when it reaches back to the copy (5.4 M pairs compared
+    each way at 1 GB: 4.9 s)."""
+    if _sync_by_log(con, schema, table, columns):
+        return
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
     same = " and ".join(f'copy."{c}" is not distinct from source."{c}"' for c in columns)
     con.execute(

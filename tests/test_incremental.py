@@ -253,3 +253,90 @@ def test_new_analysis_rules_rebuild_the_marts(built: Built, tmp_path: Path, monk
     assert query(settings, "select digest from intermediate.dbt_layer_builds where layer = 'marts'") == [
         (layer_digest("marts"),)
     ]
+
+
+def test_the_marts_apply_the_match_log_and_compare_whole_tables_after_a_full_match(
+    built: Built, tmp_path: Path
+) -> None:
+    """After an incremental match the marts apply what it logged (intermediate.pair_changes,
+    intermediate.regrouped_headlines: macros/marts.sql) and read nothing else of the pairs: a pair
+    removed behind the pipeline's back stays removed. A new identical headline between two older
+    ones in the chain replaces their pair, and the marts drop it. After a full match the marts compare
+    whole tables again, and the lost pair is back."""
+    from assets.decoding import sha256_hex
+    from assets.file_analysis import headline_id
+
+    settings = make_settings(tmp_path)
+    copy_warehouse(built.settings.warehouse, settings.warehouse)
+    for path in built.settings.raw_dir.iterdir():
+        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    (settings.raw_dir / "desk_a.txt").write_text(f"Desk A\n-\n{REPEATED}\n", encoding="utf-8")
+    assert run_pipeline(settings).success
+    chain = query(
+        settings,
+        "select headline_id, line_no from marts.headlines where text = ? order by headline_id",
+        [REPEATED],
+    )
+    assert len(chain) == 2
+    # a third copy whose id falls between the two: it takes the place of their pair in the chain
+    low, high, line_no = chain[0][0], chain[1][0], chain[1][1]
+    content = next(
+        text
+        for text in (f"Desk B{k}\n-\n{REPEATED}\n" for k in range(10_000))
+        if low < headline_id(sha256_hex(text.encode()), line_no) < high
+    )
+    (settings.raw_dir / "desk_b.txt").write_text(content, encoding="utf-8")
+    pair = "headline_id_a, headline_id_b, relation, score, rule"
+    with duckdb.connect(str(settings.warehouse)) as con:
+        lost = con.execute(
+            f"select {pair} from marts.headline_pairs where relation = 'story' order by all limit 1"
+        ).fetchall()[0]
+        con.execute(
+            "delete from marts.headline_pairs where headline_id_a = ? and headline_id_b = ? and rule = ?",
+            [lost[0], lost[1], lost[4]],
+        )
+    assert run_pipeline(settings).success
+
+    match = query(settings, "select mode, matched_at from intermediate.matching_state")[0]
+    assert match[0] == "incremental"
+    changes = query(
+        settings,
+        "select change, count(*) from intermediate.pair_changes where matched_at = ? group by 1",
+        [match[1]],
+    )
+    assert dict(changes)["removed"] == 1 and dict(changes)["added"] >= 2
+    removed = query(settings, f"select {pair} from intermediate.pair_changes where change = 'removed'")
+    assert removed == [(low, high, "duplicate", 1.0, "exact_normalized")]
+    middle = headline_id(sha256_hex(content.encode()), line_no)
+    chained = query(
+        settings,
+        "select headline_id_a, headline_id_b from marts.headline_pairs where rule = 'exact_normalized' "
+        "and ? in (headline_id_a, headline_id_b) order by all",
+        [middle],
+    )
+    assert chained == [(low, middle), (middle, high)]
+    # the marts hold the matcher's pairs but the one lost behind its back: nothing else was compared
+    marts = set(query(settings, f"select {pair} from marts.headline_pairs"))
+    matcher = set(query(settings, f"select {pair} from intermediate.headline_pairs"))
+    assert matcher - marts == {lost} and marts - matcher == set()
+    # every headline's groups follow the match
+    assert query(
+        settings,
+        "select count(*) from marts.headlines h join intermediate.headline_matches m using (headline_id) "
+        "where h.story_id <> m.story_id or h.duplicate_group_id is distinct from m.duplicate_group_id",
+    ) == [(0,)]
+    regrouped = query(
+        settings, "select headline_id from intermediate.regrouped_headlines where matched_at = ?", [match[1]]
+    )
+    assert (middle,) in regrouped
+
+    # a full match (the headlines grew past rematch_growth): the log is emptied, the tables compared
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("update intermediate.matching_state set headlines_at_full = 1")
+    (settings.raw_dir / "desk_c.txt").write_text("Desk C\n-\nA new bridge opens downtown\n", encoding="utf-8")
+    assert run_pipeline(settings).success
+    assert query(settings, "select mode from intermediate.matching_state") == [("full",)]
+    assert query(settings, "select count(*) from intermediate.pair_changes") == [(0,)]
+    assert set(query(settings, f"select {pair} from marts.headline_pairs")) == set(
+        query(settings, f"select {pair} from intermediate.headline_pairs")
+    )

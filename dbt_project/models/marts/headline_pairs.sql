@@ -1,10 +1,22 @@
 {#- Every pair of headlines the matcher linked, with the rule and score that linked them. Kept in
     step with the matcher's pairs rather than rebuilt (macros/marts.sql: pairs_config). -#}
 {{ newsroom.pairs_config() }}
+{%- set since = newsroom.match_log_since() if is_incremental() else none %}
 with pairs as (
+    {%- if since %}
+    {#- the pairs the incremental matches added since the last build, less those a later one dropped -#}
+    select headline_id_a, headline_id_b, relation, score, rule from intermediate.pair_changes as added
+    where change = 'added' and matched_at > {{ since }}
+        and not exists (
+            select 1 from intermediate.pair_changes as dropped
+            where dropped.change = 'removed' and dropped.matched_at > added.matched_at
+                and {{ newsroom.same_pair('dropped', 'added') }}
+        )
+    {%- else %}
     select * from {{ source('analysis', 'headline_pairs') }} as matched
     {%- if is_incremental() %}
     where not exists (select 1 from {{ this }} as built where {{ newsroom.same_pair('built', 'matched') }})
+    {%- endif %}
     {%- endif %}
 ),
 
@@ -20,7 +32,8 @@ final as (
         pairs.score,
         pairs.rule,
         a.text as text_a,
-        b.text as text_b
+        b.text as text_b,
+        {{ newsroom.match_time() }} as matched_at
     from pairs
     inner join headlines as a on pairs.headline_id_a = a.headline_id
     inner join headlines as b on pairs.headline_id_b = b.headline_id
