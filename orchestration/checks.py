@@ -161,7 +161,7 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
             record_results(con, context.run.run_id, outcomes)
             if tracks_files and all(o.success for o in outcomes):
                 record_passed(con, stage, key, scope is not None)
-            index = render_report(con, paths.report_path)
+            index = render_report(con, paths.report_path, context.run.run_id)
         run_page = paths.report_path / "runs" / f"{context.run.run_id}.html"
         page = run_page if run_page.exists() else index
         for table in to_run:

@@ -173,3 +173,43 @@ def test_rerun_changes_no_row_count(built: Built) -> None:
         if e.asset_key.to_user_string() == "intermediate/line_language"
     ]
     assert analysed[0].materialization.metadata["files_analysed"].value == 0  # nothing new to detect
+
+
+def test_the_report_writes_the_current_runs_page_and_keeps_the_others(built: Built, tmp_path) -> None:
+    """Each gate re-renders the report: only its own run's page (and pages missing on disk) are
+    written, so a report's cost does not grow with the history of runs."""
+    import os
+
+    import duckdb
+
+    from assets.quality_report import render_report
+    from tests.conftest import copy_warehouse
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    copy_warehouse(built.settings.warehouse, warehouse)
+    report = tmp_path / "report"
+    with duckdb.connect(str(warehouse)) as con:
+        first = con.execute("select min(run_id) from quality.validation_results").fetchall()[0][0]
+        render_report(con, report)  # no current run: every page
+        old = report / "runs" / f"{first}.html"
+        os.utime(old, ns=(1, 1))  # as written long ago
+        # another run's results: the same expectations, one failing
+        con.execute(
+            "insert into quality.validation_results select * replace ('later-run' as run_id, "
+            "now() as validated_at) from quality.validation_results where run_id = ?",
+            [first],
+        )
+        con.execute(
+            "update quality.validation_results set success = false where rowid = "
+            "(select min(rowid) from quality.validation_results where run_id = 'later-run')"
+        )
+        index = render_report(con, report, "later-run")
+        assert old.stat().st_mtime_ns == 1  # a finished run's page is left as it is
+        later = (report / "runs" / "later-run.html").read_text(encoding="utf-8")
+        assert ">1 failed<" in later
+        assert "later-run.html" in index.read_text(encoding="utf-8") and f"{first}.html" in index.read_text(
+            encoding="utf-8"
+        )
+        old.unlink()  # a page missing on disk is written again
+        render_report(con, report, "later-run")
+        assert old.exists() and ">0 failed<" in old.read_text(encoding="utf-8")
