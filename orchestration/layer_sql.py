@@ -55,7 +55,7 @@ def macros_called(texts: list[str], macros: dict[str, str]) -> set[str]:
         for name in macros
         if name in CALLED_BY_DBT or (name in dispatched and dispatched[name] not in macros)
     }
-    todo = [JINJA_COMMENT.sub("", text) for text in texts] + [macros[name] for name in called]
+    todo = [*texts, *(macros[name] for name in called)]  # comments are dropped as each is read
     while todo:
         text = JINJA_COMMENT.sub("", todo.pop())
         for name, body in macros.items():
