@@ -9,7 +9,9 @@ warehouse; the copy holds them as tables). A reader holding the old copy keeps r
 does not touch an open file); the next reader opens the new one. A run whose gate fails never gets
 here, so the copy is always one that passed every gate.
 
-The new file starts as a copy of the last one, so most of it is not written again: the per-file
+The new file starts from the copy the last publish replaced, kept beside the target as
+`.<name>.previous` (or, when a reader still has that one open, or there is none, from a byte copy of
+the current one), so most of it is not written again: the per-file
 marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
 in the warehouse (their rows never change for a file while the marts' rules stay the same).
 `marts.headlines` and `marts.stories` lose the rows of files or stories that are gone and take the
@@ -28,6 +30,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import dagster as dg
 import duckdb
@@ -51,7 +54,8 @@ SYNCED_BY_MATCH = {"marts.headlines": ("headline_id", "file_id"), "marts.stories
 SYNCED = (*SYNCED_BY_FILE, *SYNCED_BY_ROW, *SYNCED_BY_MATCH)
 PUBLICATIONS_DDL = """
 create table if not exists analytics_copy.quality.publications (
-    published_at timestamp, marts_built_at timestamp, tables_copied integer, tables_synced integer)
+    published_at timestamp, marts_built_at timestamp, tables_copied integer, tables_synced integer,
+    started_from varchar)
 """
 
 
@@ -73,14 +77,24 @@ def _first_value(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 
 def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
-    """Bring the copy's per-file table to the warehouse's: drop gone files, add new ones."""
+    """Bring the copy's per-file table to the warehouse's: drop gone files, add new ones. The files
+    to move are found from the two tables' file ids first: `not in` over the table itself is
+    null-aware and read every row with all its columns (2 s for `marts.line_roles` at 1 GB, with
+    nothing to move), where `in` a short list lets DuckDB skip the row groups without those files."""
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
     con.execute(f"create or replace temp table source_files as select distinct file_id from {source}")
     con.execute(f"create or replace temp table copied_files as select distinct file_id from {copy}")
-    con.execute(f"delete from {copy} where file_id not in (select file_id from source_files)")
     con.execute(
-        f"insert into {copy} by name select * from {source} "
-        "where file_id not in (select file_id from copied_files)"
+        "create or replace temp table gone_files as "
+        "select file_id from copied_files except select file_id from source_files"
+    )
+    con.execute(
+        "create or replace temp table new_files as "
+        "select file_id from source_files except select file_id from copied_files"
+    )
+    con.execute(f"delete from {copy} where file_id in (select file_id from gone_files)")
+    con.execute(
+        f"insert into {copy} by name select * from {source} where file_id in (select file_id from new_files)"
     )
 
 
@@ -131,7 +145,11 @@ def _sync_by_match(con: duckdb.DuckDBPyConnection, schema: str, table: str, key:
         con.execute(f"delete from {copy}")
         con.execute(f"insert into {copy} by name select * from {source}")
         return
-    con.execute(f'delete from {copy} where "{gone_by}" not in (select distinct "{gone_by}" from {source})')
+    con.execute(
+        f'create or replace temp table gone as select distinct "{gone_by}" as gone_by from {copy} '
+        f'except select distinct "{gone_by}" from {source}'
+    )
+    con.execute(f'delete from {copy} where "{gone_by}" in (select gone_by from gone)')
     con.execute(
         f"create or replace temp table redone as select * from {source} where matched_at > ?", [copied_up_to]
     )
@@ -140,7 +158,77 @@ def _sync_by_match(con: duckdb.DuckDBPyConnection, schema: str, table: str, key:
     con.execute("drop table redone")
 
 
-def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
+def _previous(target: Path) -> Path:
+    """The copy the last publish replaced, kept to start the next one from."""
+    return target.with_name(f".{target.name}.previous")
+
+
+def _attach_start(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path) -> str:
+    """Attach, as `analytics_copy` at `tmp`, the file this publish starts from, and say which.
+
+    The copy the last publish replaced is taken first: syncing it costs the same as syncing the
+    current one (every sync reads where its copy stands), and it saves copying the whole file
+    (4.5 s for 4.4 GB at 1 GB of news). A reader who opened that file before the last publish may
+    still read it, holding DuckDB's shared lock on it; then the attach fails to lock it, the file is
+    left to that reader (unlinked, it lives until they close it) and the current copy is copied."""
+    previous = _previous(target)
+    if previous.exists() and target.exists():
+        if os.path.samefile(previous, target) or _wal(previous).exists():
+            previous.unlink()  # a publish stopped between its link and its rename, or a torn file
+        else:
+            os.replace(previous, tmp)
+            try:
+                con.execute("attach ? as analytics_copy", [str(tmp)])
+            except duckdb.IOException:  # a reader still has it open
+                tmp.unlink()
+            else:
+                return "previous"
+    started_from = "empty"
+    if target.exists() and not _wal(target).exists():
+        shutil.copyfile(target, tmp)  # start from the last copy (readers only ever read it)
+        started_from = "copy"
+    con.execute("attach ? as analytics_copy", [str(tmp)])
+    return started_from
+
+
+def _carry_publications(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """The publication history lives only in the copies: take the current copy's, which holds the
+    last publish that the earlier copy lacks."""
+    con.execute("attach ? as last_published (read_only)", [str(target)])
+    try:
+        if _first_value(con, "select count(*) from last_published.quality.publications") is not None:
+            con.execute("create schema if not exists analytics_copy.quality")
+            con.execute(
+                "create or replace table analytics_copy.quality.publications as "
+                "select * from last_published.quality.publications"
+            )
+    finally:
+        con.execute("detach last_published")
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Put the finished copy at `target` in one atomic rename (readers see the old or the new file),
+    keeping the one it replaces as the next publish's start."""
+    previous = _previous(target)
+    previous.unlink(missing_ok=True)
+    if target.exists():
+        os.link(target, previous)
+    os.replace(tmp, target)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+class Publication(NamedTuple):
+    #: rows per published table
+    counts: dict[str, int]
+    #: what the new copy started from: the copy before the last ("previous"), a byte copy of the
+    #: last ("copy"), or nothing ("empty")
+    started_from: str
+
+
+def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> Publication:
     """Copy the analyst tables from `con`'s database into `target`, atomically; return row counts."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tables = con.execute(
@@ -154,11 +242,13 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
     ).fetchall()
     database = con.execute("select current_database()").fetchall()[0][0]
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-    if target.exists() and not target.with_name(target.name + ".wal").exists():
-        shutil.copyfile(target, tmp)  # start from the last copy (readers only ever read it)
+    try:
+        started_from = _attach_start(con, target, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     counts: dict[str, int] = {}
     synced = 0
-    con.execute("attach ? as analytics_copy", [str(tmp)])
     try:
         # when the marts were last built from scratch, and the build the last copy was synced against
         built_at = _first_value(
@@ -169,6 +259,8 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
             "select marts_built_at from analytics_copy.quality.publications order by published_at desc limit 1",
         )
         same_build = built_at is not None and last_copy == built_at
+        if started_from == "previous":  # after reading where that copy stands
+            _carry_publications(con, target)
         for schema, table in tables:  # names come from the catalog, quoted as identifiers
             con.execute(f'create schema if not exists analytics_copy."{schema}"')
             copy = f'analytics_copy."{schema}"."{table}"'
@@ -194,18 +286,23 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
         con.execute("create schema if not exists analytics_copy.quality")
         con.execute(PUBLICATIONS_DDL)
         con.execute(
-            "insert into analytics_copy.quality.publications values (current_timestamp, ?, ?, ?)",
-            [built_at, len(tables) - synced, synced],
+            "alter table analytics_copy.quality.publications add column if not exists started_from varchar"
+        )
+        con.execute(
+            "insert into analytics_copy.quality.publications by name "
+            "select current_timestamp as published_at, ? as marts_built_at, ? as tables_copied, "
+            "? as tables_synced, ? as started_from",
+            [built_at, len(tables) - synced, synced, started_from],
         )
         con.execute("detach analytics_copy")
-        os.replace(tmp, target)  # atomic on one filesystem: readers see the old or the new copy
+        _swap_in(tmp, target)
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("detach analytics_copy")
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
-    return counts
+    return Publication(counts, started_from)
 
 
 @dg.asset(
@@ -222,11 +319,12 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
 )
 def analytics_copy(duckdb: Warehouse, paths: NewsroomPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        counts = publish_analytics(con, paths.analytics_path)
+        counts, started_from = publish_analytics(con, paths.analytics_path)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.analytics_path)),
             "tables": len(counts),
+            "started_from": started_from,
             "headlines": counts.get("marts.headlines", 0),
             "dagster/row_count": sum(counts.values()),
         }

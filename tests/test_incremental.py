@@ -123,6 +123,20 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     synced = query_copy(settings, "select tables_synced from quality.publications order by published_at")
     assert synced[-1] == (len(publish.SYNCED),)
 
+    # a second new file: this copy starts from the one before the last, kept beside it, and takes
+    # both runs' changes from the match log; the publication history comes from the last copy
+    (settings.raw_dir / "late_desk_2.txt").write_text(
+        "Harbour reopens after the storm\n-\nCentral bank holds rates steady\n", encoding="utf-8"
+    )
+    assert run_pipeline(settings).success
+    assert query(settings, "select mode from intermediate.matching_state") == [("incremental",)]
+    _assert_copy_mirrors_warehouse(settings)
+    started = query_copy(settings, "select started_from from quality.publications order by published_at")
+    history = query_copy(built.settings, "select count(*) from quality.publications")[0][0]
+    assert [s for (s,) in started][history:] == ["copy", "previous"]
+    synced = query_copy(settings, "select tables_synced from quality.publications order by published_at")
+    assert synced[-1] == (len(publish.SYNCED),)
+
     # the same path with new content: the old version's rows go, the new version's come
     (settings.raw_dir / "late_desk.txt").write_text(
         NEW_FILE + "-\nStorm warning for the coast\n", encoding="utf-8"
@@ -137,8 +151,11 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     scratch = _from_scratch(settings.raw_dir, tmp_path / "scratch")
     for table in PER_FILE + MARTS:
         assert _rows(settings, table) == _rows(scratch, table), table
-    # the analyst copy, carried forward from the last one, mirrors its warehouse table for table
+    # the analyst copy, carried forward from the one before the last, mirrors its warehouse
     _assert_copy_mirrors_warehouse(settings)
+    assert query_copy(settings, "select started_from from quality.publications order by published_at")[
+        -1
+    ] == ("previous",)
     synced = query_copy(settings, "select tables_synced from quality.publications order by published_at")
     assert synced[-1] == (len(publish.SYNCED),)
 
