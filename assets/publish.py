@@ -28,7 +28,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,9 +43,26 @@ RAW_TABLES_FOR_ANALYSTS = ("files", "file_paths", "rejected_paths")
 #: Per-file marts (dbt_project/macros/per_file.sql) whose rows of a file never change between full
 #: builds. marts.headlines is per-file too, but a new file can change older headlines' groups.
 SYNCED_BY_FILE = ("marts.line_roles", "marts.article_paragraphs", "marts.articles")
-#: Tables whose rows are never changed, only added and deleted (the matcher's pairs), with the columns
-#: that say which row it is (the others follow from them): synced row by row
-SYNCED_BY_ROW = {"marts.headline_pairs": ("headline_id_a", "headline_id_b", "relation", "score", "rule")}
+
+
+@dataclass(frozen=True)
+class RowSync:
+    """How to sync a table whose rows are never changed, only added and deleted."""
+
+    #: the columns that say which row it is (the others follow from them)
+    columns: tuple[str, ...]
+    #: a log of the rows removed from the table since a time (`matched_at`, `change`, `columns`),
+    #: and whether it reaches back to the copy; the rows added carry their own `matched_at`
+    log: str | None = None
+
+
+#: Tables synced row by row: the matcher's pairs, from its log (assets/analysis.py) when it reaches
+#: back to the copy, else by comparing the two tables
+SYNCED_BY_ROW = {
+    "marts.headline_pairs": RowSync(
+        ("headline_id_a", "headline_id_b", "relation", "score", "rule"), log="intermediate.pair_changes"
+    )
+}
 #: Marts whose rows are written, or rewritten, only by a later match, stamped `matched_at`
 #: (dbt_project/macros/marts.sql): headlines (a new file's rows, and older rows whose groups it
 #: changed) and stories (aggregate_config). Per table: the key a rewritten row replaces, and the
@@ -98,34 +115,36 @@ def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> No
     )
 
 
-def _sync_by_log(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]) -> bool:
-    """The pairs of the match log (intermediate.pair_changes, assets/analysis.py) since the copy's
-    latest row: those added are in the source with a later `matched_at`, those dropped leave the
-    copy. False, having done nothing, when the log does not reach back that far (a full match since
-    empties it)."""
+def _sync_by_log(con: duckdb.DuckDBPyConnection, schema: str, table: str, sync: RowSync) -> bool:
+    """The rows `sync.log` holds since the copy's latest row: those added are in the source with a
+    later `matched_at`, those removed leave the copy. False, having done nothing, when there is no
+    log or it does not reach back that far (a full match empties the match log: the same rule as
+    `match_log_since` in dbt_project/macros/marts.sql)."""
+    if sync.log is None:
+        return False
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
     copied_up_to = _first_value(con, f"select max(matched_at) from {copy}")
     full_at = _first_value(con, "select max(full_at) from intermediate.matching_state")
     if copied_up_to is None or full_at is None or full_at > copied_up_to:
         return False
-    same = " and ".join(f'copy."{c}" = dropped."{c}"' for c in columns)
+    same = " and ".join(f'copy."{c}" = removed."{c}"' for c in sync.columns)
     con.execute(
-        f"delete from {copy} as copy where exists (select 1 from intermediate.pair_changes as dropped "
-        f"where dropped.change = 'removed' and dropped.matched_at > ? and {same})",
+        f"delete from {copy} as copy where exists (select 1 from {sync.log} as removed "
+        f"where removed.change = 'removed' and removed.matched_at > ? and {same})",
         [copied_up_to],
     )
     con.execute(f"insert into {copy} by name select * from {source} where matched_at > ?", [copied_up_to])
     return True
 
 
-def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]) -> None:
+def _sync_by_row(con: duckdb.DuckDBPyConnection, schema: str, table: str, sync: RowSync) -> None:
     """Delete the copy's rows the source lacks, insert the source's rows the copy lacks; a row is
-    told by `columns`. From the match log when it reaches back to the copy (5.4 M pairs compared
-    each way at 1 GB: 4.9 s)."""
-    if _sync_by_log(con, schema, table, columns):
+    told by `sync.columns`. From the table's log when it reaches back to the copy (5.4 M pairs
+    compared each way at 1 GB: 4.9 s)."""
+    if _sync_by_log(con, schema, table, sync):
         return
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
-    same = " and ".join(f'copy."{c}" is not distinct from source."{c}"' for c in columns)
+    same = " and ".join(f'copy."{c}" is not distinct from source."{c}"' for c in sync.columns)
     con.execute(
         f"delete from {copy} as copy where not exists (select 1 from {source} as source where {same})"
     )
