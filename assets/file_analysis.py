@@ -7,9 +7,12 @@ import hashlib
 import multiprocessing
 import os
 import re
+import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import duckdb
@@ -224,17 +227,68 @@ def _one_thread_each() -> None:
     os.environ["RAYON_NUM_THREADS"] = "1"
 
 
+def _warm_worker(parent: int) -> None:
+    """Start-up of the warm worker: load every model the analysis uses, then exit if the run's
+    process goes (a killed run must not leave it behind)."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    language.load_models()
+    topics.load_rules()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+_warm: list[ProcessPoolExecutor] = []  # at most one, kept for the life of this process
+
+
+def warm_up() -> None:
+    """Start a worker process that loads the analysis' models now, for a run that will analyse a few
+    new files later in this process (the in-process executor). Loading lingua's models takes about
+    7 s of one core and holds the GIL, so loading them in a thread would stall the run's dbt steps
+    and gates; in a process of its own it uses the core they leave idle, and the analysis finds the
+    models loaded. The worker serves every later run of this process."""
+    if not _warm:
+        context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and Dagster
+        pool = ProcessPoolExecutor(1, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(),))
+        pool.submit(int)  # the executor starts its worker on the first task
+        _warm.append(pool)
+
+
+def _cool_down() -> None:
+    """Stop the warm worker: the run is large enough for a pool of its own (memory for one copy of
+    the models per worker), or is to stay in this process."""
+    while _warm:
+        _warm.pop().shutdown(wait=False, cancel_futures=True)
+
+
+def _analysed(text: FileText) -> dict[str, pl.DataFrame]:
+    """`analyse_file` in the warm worker when there is one, else here."""
+    if _warm:
+        try:
+            return _warm[0].submit(analyse_file, text).result()
+        except BrokenProcessPool:  # the worker died (killed, out of memory): carry on here
+            _warm.clear()
+    return analyse_file(text)
+
+
 def analyse_files(
     con: duckdb.DuckDBPyConnection, file_ids: list[str], workers: int
 ) -> Iterator[tuple[str, dict[str, pl.DataFrame]]]:
     """(file_id, frames) for each file, in order. With many files, worker processes analyse them
     (Python text steps use one core each); this process reads inputs and keeps at most a few files
-    in flight, so memory stays flat at any corpus size."""
+    in flight, so memory stays flat at any corpus size. A few files go to the warm worker when the
+    run started one (`warm_up`), else are analysed here."""
     texts = read_file_texts(con, file_ids)
+    if workers == 1:
+        _cool_down()
     if workers <= 1 or _text_lines(con, file_ids) < POOL_MIN_LINES:
         for text in texts:
-            yield text.file_id, analyse_file(text)
+            yield text.file_id, _analysed(text)
         return
+    _cool_down()
     context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and Dagster
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_each) as pool:
         pending: deque[tuple[str, Future]] = deque()

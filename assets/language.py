@@ -98,6 +98,14 @@ def detector(low_accuracy: bool = False) -> LanguageDetector:
     return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
 
 
+def load_models() -> None:
+    """Load every model now (lingua loads a language's models on its first text, about 7 s for all
+    of them), for a worker that is to have them ready."""
+    screen_model()
+    for low_accuracy in (False, True):
+        detector(low_accuracy).compute_language_confidence_values("Markets open higher")
+
+
 def _has_letters(text: str) -> bool:
     """At least MIN_LETTERS letters (stops counting there: paragraphs are long)."""
     count = 0

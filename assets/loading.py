@@ -5,6 +5,7 @@ from collections import Counter
 import dagster as dg
 
 from assets import parquet_store
+from assets.file_analysis import POOL_MIN_LINES, warm_up
 from assets.progress import Progress
 from assets.raw_store import DDL, FileOutcome, load_raw_dir
 from orchestration.metadata import markdown_table, python_table_metadata, table_metadata
@@ -35,6 +36,13 @@ def _listing(columns: list[str], rows: list[tuple], limit: int = 100) -> str:
         return "none"
     more = f"\n\n… and {len(rows) - limit} more" if len(rows) > limit else ""
     return markdown_table(columns, rows[:limit]) + more
+
+
+def _analysed_here_later(context: dg.AssetExecutionContext, paths: NewsroomPaths, new_lines: int) -> bool:
+    """The text analysis of the few files just loaded will run in this process (the in-process
+    executor, not Spark), after the dbt layers: its models can load meanwhile (`warm_up`)."""
+    in_process = context.job_def.executor_def.name == "in_process"
+    return in_process and not paths.on_spark and 0 < new_lines < POOL_MIN_LINES
 
 
 @dg.multi_asset(
@@ -83,6 +91,8 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: Warehouse, pa
 
     with duckdb.get_connection() as con:
         report = load_raw_dir(con, paths.raw_path, on_batch=on_batch)
+        if _analysed_here_later(context, paths, report.new_lines):
+            warm_up()
         parquet_files = parquet_store.write_raw(con, paths.parquet) if paths.parquet else 0
         if paths.parquet:
             context.log.info(f"Parquet copy under {paths.parquet}: lines of {parquet_files} new files")

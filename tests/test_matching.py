@@ -4,6 +4,11 @@ The SQL is what the pipeline runs; dedup.py states the rules one pair at a time.
 sets and on a generated corpus (several days, five languages, exact and reworded repeats) both must
 link exactly the same pairs, by the same rule, with the same score, and form the same groups."""
 
+import contextlib
+import subprocess
+import sys
+import time
+
 import duckdb
 import polars as pl
 import pyarrow as pa
@@ -11,6 +16,7 @@ import pytest
 
 from assets import dedup, evaluation, file_analysis, matching, text_batches
 from bench import corpus
+from orchestration.settings import PROJECT_ROOT
 
 
 def _compare(items: list[dedup.Item]) -> int:
@@ -144,6 +150,73 @@ def test_worker_processes_analyse_files_exactly_as_in_process(built, monkeypatch
     assert sum(frames["headline_features"].height for _, frames in pooled) == 63
     for (_, a), (_, b) in zip(alone, pooled, strict=True):
         assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
+
+
+def _spawned_children() -> set[int]:
+    """This process' worker processes (multiprocessing's spawn), not its resource tracker."""
+    import psutil
+
+    return {
+        c.pid for c in psutil.Process().children()
+        if any("spawn_main" in part for part in c.cmdline())
+    }  # fmt: skip
+
+
+def test_the_warm_worker_analyses_files_exactly_as_in_process(built) -> None:
+    """A run that loads a few files starts a worker that loads the models while dbt runs
+    (`file_analysis.warm_up`, from the loader); the analysis hands that worker its files and gets the
+    same frames as in its own process."""
+    import duckdb
+    import psutil
+
+    from assets import file_analysis
+
+    with duckdb.connect(str(built.settings.warehouse), read_only=True) as con:
+        file_ids = [r[0] for r in con.execute("select file_id from raw.files order by file_id").fetchall()]
+        alone = list(file_analysis.analyse_files(con, file_ids, workers=1))  # stops any warm worker
+        before = _spawned_children()
+        file_analysis.warm_up()
+        file_analysis.warm_up()  # one worker per process
+        time.sleep(1)
+        (worker,) = _spawned_children() - before
+        busy = psutil.Process(worker).cpu_times().user
+        warm = list(file_analysis.analyse_files(con, file_ids, workers=0))
+        assert psutil.Process(worker).cpu_times().user > busy  # the worker did the work
+    assert [f for f, _ in warm] == file_ids
+    for (_, a), (_, b) in zip(alone, warm, strict=True):
+        assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
+
+
+def test_the_warm_worker_does_not_outlive_a_killed_run(tmp_path) -> None:
+    import psutil
+
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from assets import file_analysis; file_analysis.warm_up(); import time; time.sleep(600)",
+        ],
+        cwd=PROJECT_ROOT,
+    )
+    workers: list = []
+    try:
+        deadline = time.time() + 60
+        while not (
+            workers := [
+                c for c in psutil.Process(run.pid).children() if "spawn_main" in " ".join(c.cmdline())
+            ]
+        ):
+            assert time.time() < deadline
+            time.sleep(0.2)
+        run.kill()  # as the OOM killer would
+        run.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=60)
+        assert not alive and gone
+    finally:
+        run.kill()
+        for worker in workers:  # a failed test leaves nothing behind either
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
 
 
 def _name(n: int) -> str:
