@@ -23,7 +23,7 @@ import polars as pl
 from pydantic import Field
 
 from assets import language, matching, parquet_store, topics
-from assets.file_analysis import POOL_MIN_LINES, analyse_files
+from assets.file_analysis import POOL_MIN_LINES, analyse_files, warm_worker
 from assets.normalize import matching_rules
 from assets.progress import Progress
 from assets.raw_store import transaction
@@ -360,7 +360,10 @@ def text_analysis(
     with duckdb.get_connection() as con:
         con.execute(DDL)
         todo = _files_to_analyse(con, version)
-        context.log.info(f"analysing {len(todo)} new or re-ruled files (version {version})")
+        context.log.info(
+            f"analysing {len(todo)} new or re-ruled files (version {version})"
+            + (" (in the worker that loaded the models meanwhile, if they are few)" if warm_worker() else "")
+        )
         progress, last_log, started = Progress("files", len(todo)), time.monotonic(), time.perf_counter()
         workers = config.workers or os.cpu_count() or 1
         batch: list[tuple[str, dict[str, pl.DataFrame]]] = []

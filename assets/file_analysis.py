@@ -257,6 +257,11 @@ def warm_up() -> None:
         _warm.append(pool)
 
 
+def warm_worker() -> bool:
+    """Whether this process has a warm worker (`warm_up`)."""
+    return bool(_warm)
+
+
 def _cool_down() -> None:
     """Stop the warm worker: the run is large enough for a pool of its own (memory for one copy of
     the models per worker), or is to stay in this process."""

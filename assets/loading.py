@@ -12,6 +12,9 @@ from orchestration.metadata import markdown_table, python_table_metadata, table_
 from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import PIPELINE_OWNER, WRITER_POOL
 
+#: Executors that run every step in the run's own process: the job's (`dagster dev`, schedules,
+#: sensors) and the one `execute_in_process` puts in its place (`make run`, tests)
+IN_PROCESS_EXECUTORS = {"in_process", "execute_in_process_executor"}
 RAW_FILES = dg.AssetKey(["raw", "files"])
 RAW_LINES = dg.AssetKey(["raw", "lines"])
 RAW_FILE_PATHS = dg.AssetKey(["raw", "file_paths"])
@@ -41,7 +44,7 @@ def _listing(columns: list[str], rows: list[tuple], limit: int = 100) -> str:
 def _analysed_here_later(context: dg.AssetExecutionContext, paths: NewsroomPaths, new_lines: int) -> bool:
     """The text analysis of the few files just loaded will run in this process (the in-process
     executor, not Spark), after the dbt layers: its models can load meanwhile (`warm_up`)."""
-    in_process = context.job_def.executor_def.name == "in_process"
+    in_process = context.job_def.executor_def.name in IN_PROCESS_EXECUTORS
     return in_process and not paths.on_spark and 0 < new_lines < POOL_MIN_LINES
 
 
@@ -93,6 +96,7 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: Warehouse, pa
         report = load_raw_dir(con, paths.raw_path, on_batch=on_batch)
         if _analysed_here_later(context, paths, report.new_lines):
             warm_up()
+            context.log.info("the text analysis' models are loading in a worker process meanwhile")
         parquet_files = parquet_store.write_raw(con, paths.parquet) if paths.parquet else 0
         if paths.parquet:
             context.log.info(f"Parquet copy under {paths.parquet}: lines of {parquet_files} new files")
