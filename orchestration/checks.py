@@ -12,6 +12,7 @@ files of an incremental run. The record (`quality.gate_files`) is kept per suite
 (`scope_key`): new expectations, new dbt SQL or new analysis rules validate every file again.
 """
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 
@@ -22,6 +23,7 @@ from assets.quality_report import record_results, render_report
 from orchestration.gx_suites import (
     ExpectationOutcome,
     load_suite_definition,
+    matched_tables,
     per_file_tables,
     run_suite,
     run_suite_on_spark,
@@ -36,6 +38,7 @@ GATE_FILES_DDL = """
 create schema if not exists quality;
 create table if not exists quality.gate_files (stage varchar, scope_key varchar, file_id varchar);
 create table if not exists quality.gate_scope (stage varchar, file_id varchar);
+create table if not exists quality.gate_matches (stage varchar, scope_key varchar, matched_at timestamp);
 """
 STAGES = ("raw", "staging", "intermediate", "analysis", "marts")
 #: Stages whose tables live on Spark when dbt builds on it (the raw layer stays in DuckDB: the loader's).
@@ -113,9 +116,37 @@ def record_passed(con: _duckdb.DuckDBPyConnection, stage: str, key: str, scoped:
     )
 
 
+def matched_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> dt.datetime | None:
+    """The match whose rows this gate last passed under `key`: the suite's matched tables
+    are validated on the rows stamped after it. None (the whole tables) when it passed none, or a
+    full match ran since (it can split groups: every row is in question again)."""
+    con.execute(GATE_FILES_DDL)
+    con.execute("delete from quality.gate_matches where stage = ? and scope_key <> ?", [stage, key])
+    passed = con.execute(
+        "select max(matched_at) from quality.gate_matches where stage = ?", [stage]
+    ).fetchall()
+    try:
+        full = con.execute("select max(full_at) from intermediate.matching_state").fetchall()
+    except _duckdb.CatalogException:  # nothing matched yet
+        return None
+    if passed[0][0] is None or full[0][0] is None or full[0][0] > passed[0][0]:
+        return None
+    return passed[0][0]
+
+
+def record_matched(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> None:
+    """This gate has passed the rows of every match up to the current one."""
+    con.execute("delete from quality.gate_matches where stage = ?", [stage])
+    con.execute(
+        "insert into quality.gate_matches select ?, ?, max(matched_at) from intermediate.matching_state",
+        [stage, key],
+    )
+
+
 def build_gate(stage: str) -> dg.AssetChecksDefinition:
     tables = suite_tables(stage)
     per_file = per_file_tables(load_suite_definition(stage))
+    matched = matched_tables(load_suite_definition(stage))
     name = check_name(stage)
     specs = [
         dg.AssetCheckSpec(
@@ -143,24 +174,29 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
         on_spark = paths.on_spark and stage in SPARK_STAGES
         # a subset of the tables cannot vouch for a file; Spark's gates validate whole tables
         tracks_files = not on_spark and to_run == tables
-        scope, key, files = None, scope_key(stage), 0
+        scope, since, key, files = None, None, scope_key(stage), 0
         if tracks_files:
             with duckdb.get_connection() as con:
                 scope, files = gate_scope(con, stage, key)
+                since = matched_scope(con, stage, key) if matched else None
         context.log.info(
-            f"{stage} gate: the whole tables" if scope is None
-            else f"{stage} gate: per-file tables on {files} files not yet validated, the others whole"
+            f"{stage} gate: the whole tables" if scope is None and since is None
+            else f"{stage} gate: per-file tables on {files} files not yet validated"
+            + (", matched tables on the rows of later matches" if since else "") + ", the others whole"
         )  # fmt: skip
         if on_spark:
             outcomes = run_suite_on_spark(stage, paths.spark_path, paths.parquet, to_run)
         else:
             outcomes = run_suite(
-                stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit, scope=scope
-            )
+                stage, duckdb.database, to_run, memory_limit=duckdb.memory_limit, scope=scope,
+                matched_since=since,
+            )  # fmt: skip
         with duckdb.get_connection() as con:
             record_results(con, context.run.run_id, outcomes)
             if tracks_files and all(o.success for o in outcomes):
                 record_passed(con, stage, key, scope is not None)
+                if matched:
+                    record_matched(con, stage, key)
             index = render_report(con, paths.report_path, context.run.run_id)
         run_page = paths.report_path / "runs" / f"{context.run.run_id}.html"
         page = run_page if run_page.exists() else index
@@ -181,6 +217,8 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
                     "failed": len(failed),
                     "validated": f"the rows of {files} files not yet validated"
                     if scope is not None and table in per_file
+                    else f"the rows of the matches since {since:%Y-%m-%d %H:%M:%S}"
+                    if since is not None and table in matched
                     else "the whole table",
                     "outcomes": dg.MetadataValue.md(outcomes_md(mine)),
                     "report": dg.MetadataValue.path(str(page)),

@@ -19,6 +19,7 @@ A suite file is GE's own ExpectationSuite JSON; each expectation names the table
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -87,6 +88,13 @@ def per_file_tables(definition: dict[str, Any]) -> set[str]:
     return set(definition.get("meta", {}).get("per_file_tables", []))
 
 
+def matched_tables(definition: dict[str, Any]) -> set[str]:
+    """The tables a suite lists in `meta.matched_tables`: rows stamped `matched_at` by the match they
+    reflect, rewritten whenever a later match changes them; a gate may validate the rows of the
+    matches since its last pass."""
+    return set(definition.get("meta", {}).get("matched_tables", []))
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -95,7 +103,7 @@ WHOLE = "#whole"  # a batch's name suffix: the whole table, where the others hol
 
 
 def _by_table(
-    definition: dict[str, Any], engine: str, scope: str | None = None
+    definition: dict[str, Any], engine: str, scope: str | None = None, matched: set[str] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """The suite's expectations per batch, each tagged with its position (GE does not return results
     in suite order); on Spark, a query with a `meta.spark_query` twin runs that twin instead.
@@ -104,8 +112,10 @@ def _by_table(
     validated on the scope's files only: their batch holds those files' rows, and every per-file
     table an expectation's query names is narrowed alike, so checks across tables compare the same
     files. An expectation marked `meta.whole_table` (one that compares rows of different files, such
-    as a row count or a group spanning files) still sees the whole table, in batch `table#whole`."""
+    as a row count or a group spanning files) still sees the whole table, in batch `table#whole`.
+    The `matched` tables (validated on recent matches' rows) split their expectations the same way."""
     per_file = per_file_tables(definition) if scope else set()
+    matched = matched or set()
     by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for exp in definition["expectations"]:
         meta = exp.get("meta", {})
@@ -113,7 +123,7 @@ def _by_table(
         if engine == "spark" and "spark_query" in meta:
             kwargs = {**kwargs, "unexpected_rows_query": meta["spark_query"]}
         table = meta["table"]
-        if table in per_file and meta.get("whole_table"):
+        if table in per_file | matched and meta.get("whole_table"):
             table += WHOLE
         elif table in per_file and "unexpected_rows_query" in kwargs:
             kwargs = {
@@ -135,11 +145,22 @@ def _narrowed(query: str, tables: set[str], scope: str | None) -> str:
     return query
 
 
-def batch_query(batch: str, per_file: bool, scope: str | None) -> str:
-    """The rows a batch validates: a whole table, or a per-file table's rows of the scope's files."""
+def batch_query(
+    batch: str,
+    per_file: bool,
+    scope: str | None,
+    matched: bool = False,
+    matched_since: dt.datetime | None = None,
+) -> str:
+    """The rows a batch validates: a whole table, a per-file table's rows of the scope's files, or a
+    matched table's rows stamped after `matched_since`."""
     table = batch.removesuffix(WHOLE)
-    if scope and per_file and not batch.endswith(WHOLE):
+    if batch.endswith(WHOLE):
+        return f"select * from {table}"
+    if scope and per_file:
         return f"select * from {table} where file_id in ({scope})"
+    if matched_since and matched:
+        return f"select * from {table} where matched_at > cast('{matched_since.isoformat(sep=' ')}' as timestamp)"
     return f"select * from {table}"
 
 
@@ -205,14 +226,17 @@ def run_suite(
     memory_limit: str = DEFAULT_DUCKDB_MEMORY,
     definition: dict[str, Any] | None = None,
     scope: str | None = None,
+    matched_since: dt.datetime | None = None,
 ) -> list[ExpectationOutcome]:
     """Validate `tables` (default: all of the suite's) in the DuckDB file; one outcome per expectation.
     `definition` replaces the suite file (tests); `scope`, SQL giving file ids, narrows the suite's
-    per-file tables to those files (`_by_table`)."""
+    per-file tables to those files (`_by_table`); `matched_since` narrows its matched tables to the
+    rows stamped after it."""
     register_duckdb_dialect()
     definition = definition or load_suite_definition(stage)
     per_file = per_file_tables(definition)
-    by_table = _by_table(definition, "duckdb", scope)
+    matched = matched_tables(definition) if matched_since else set()
+    by_table = _by_table(definition, "duckdb", scope, matched)
     datasource = _context().data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{Path(database).resolve()}",
@@ -222,7 +246,8 @@ def run_suite(
     engines: list[Any] = []
 
     def get_batch(batch_name: str) -> Any:
-        query = batch_query(batch_name, batch_name.removesuffix(WHOLE) in per_file, scope)
+        base = batch_name.removesuffix(WHOLE)
+        query = batch_query(batch_name, base in per_file, scope, base in matched, matched_since)
         asset = datasource.add_query_asset(name=batch_name, query=query)
         batch = asset.add_batch_definition_whole_table("all").get_batch()
         engines.append(batch.data.execution_engine)

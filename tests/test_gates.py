@@ -144,3 +144,37 @@ def test_a_narrowed_suite_checks_its_files_and_only_them(built: Built, tmp_path)
         con.execute("update marts.headlines set story_id = null where file_id <> ?", [inside])
     broken = failed(run_suite("marts", copy, scope=scope))
     assert ("marts.headlines", "story_id") in [(o.table, o.kwargs.get("column")) for o in broken]
+
+
+def test_a_suite_narrowed_to_later_matches_checks_their_rows_and_only_them(built: Built, tmp_path) -> None:
+    """After a pass, the marts gate validates stories, pairs and topic counts on the rows the later
+    matches stamped (`matched_at`; orchestration/checks.matched_scope); a story repeated is caught
+    whatever its stamp."""
+    copy = tmp_path / "copy.duckdb"
+    copy_warehouse(built.settings.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        since = con.execute("select max(matched_at) from marts.stories").fetchall()[0][0]
+        first, second = (
+            r[0] for r in con.execute("select story_id from marts.stories order by 1 limit 2").fetchall()
+        )
+        con.execute(
+            "update marts.stories set headline_count = headline_count + 1 where story_id = ?", [first]
+        )
+    failed = lambda outcomes: [(o.table, o.expectation) for o in outcomes if not o.success]  # noqa: E731
+    assert failed(run_suite("marts", copy)) == [("marts.stories", "unexpected_rows_expectation")]
+    assert not failed(run_suite("marts", copy, matched_since=since))  # an older row: not in question
+    with duckdb.connect(str(copy)) as con:  # as a later match would have stamped it
+        con.execute(
+            "update marts.stories set matched_at = matched_at + interval 1 second where story_id = ?", [first]
+        )
+    assert failed(run_suite("marts", copy, matched_since=since)) == [
+        ("marts.stories", "unexpected_rows_expectation")
+    ]
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update marts.stories set headline_count = headline_count - 1 where story_id = ?", [first]
+        )
+        con.execute("insert into marts.stories select * from marts.stories where story_id = ?", [second])
+    assert failed(run_suite("marts", copy, matched_since=since)) == [
+        ("marts.stories", "expect_column_values_to_be_unique")
+    ]
