@@ -367,7 +367,7 @@ def text_analysis(
         progress, last_log, started = Progress("files", len(todo)), time.monotonic(), time.perf_counter()
         workers = config.workers or os.cpu_count() or 1
         batch: list[tuple[str, dict[str, pl.DataFrame]]] = []
-        for file_id, frames in analyse_files(con, todo, workers):
+        for file_id, frames in analyse_files(con, todo, workers, duckdb.memory_limit):
             batch.append((file_id, frames))
             if len(batch) == STORE_BATCH:
                 store_files(con, batch, version)

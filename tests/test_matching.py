@@ -145,7 +145,14 @@ def test_worker_processes_analyse_files_exactly_as_in_process(built, monkeypatch
         file_ids = [r[0] for r in con.execute("select file_id from raw.files order by file_id").fetchall()]
         alone = list(file_analysis.analyse_files(con, file_ids, workers=1))
         monkeypatch.setattr(file_analysis, "POOL_MIN_LINES", 0)
-        pooled = list(file_analysis.analyse_files(con, file_ids, workers=2))
+        con.execute("set memory_limit = '2GB'")
+        limit = lambda: con.execute("select current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
+        before, pooled, during = limit(), [], set()
+        for item in file_analysis.analyse_files(con, file_ids, workers=2, memory_limit="2GB"):
+            pooled.append(item)
+            during.add(limit())
+        # while the workers hold the models, this process' DuckDB has half its memory; then all again
+        assert during == {"921.5 MiB"} and before == limit() == "1.8 GiB"
     assert [f for f, _ in pooled] == file_ids == [f for f, _ in alone]
     assert sum(frames["headline_features"].height for _, frames in pooled) == 63
     for (_, a), (_, b) in zip(alone, pooled, strict=True):
