@@ -60,6 +60,7 @@ class PipelineRun:
     lines: int = 0
     headlines: int = 0
     matching: str = ""  # how the run matched headlines: full, incremental or none, and why
+    peak_rss_stage: str = ""  # the stage running when the process tree's RSS peaked
 
 
 @dataclass
@@ -118,7 +119,7 @@ class _PeakRss:
     """Peak resident memory of a process and all its descendants (dbt runs as a child process)."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_at, self._stop = pid, 0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
@@ -130,7 +131,8 @@ class _PeakRss:
                 for proc in procs:
                     with contextlib.suppress(psutil.Error):
                         total += proc.memory_info().rss
-                self.peak = max(self.peak, total)
+                if total > self.peak:
+                    self.peak, self.peak_at = total, time.time()
             except psutil.Error:
                 pass
             self._stop.wait(0.2)
@@ -142,6 +144,20 @@ class _PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _stage_at(home: Path, when: float) -> str:
+    """The stage of the newest run in `home` that was running at `when` (epoch seconds); outside the
+    steps, the run's process start or end."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+    for s in stats:
+        if (s.start_time or 0) <= when <= (s.end_time or 0):
+            return STAGES.get(s.step_key, s.step_key)
+    return "outside the steps"
 
 
 def _stage_seconds(home: Path) -> tuple[dict[str, float], str]:
@@ -186,7 +202,10 @@ def run_pipeline(root: Path, raw_dir: Path, **settings_overrides: object) -> Pip
             code = proc.wait()
     seconds = time.perf_counter() - started
     stages, matching = _stage_seconds(home)
-    result = PipelineRun(seconds, rss.peak / 1024**2, code == 0, stages, matching=matching)
+    result = PipelineRun(
+        seconds, rss.peak / 1024**2, code == 0, stages, matching=matching,
+        peak_rss_stage=_stage_at(home, rss.peak_at) if rss.peak else "",
+    )  # fmt: skip
     counts = warehouse_summary(str(settings.warehouse))
     result.lines = counts["lines"]
     if code == 0:
@@ -271,7 +290,8 @@ def bench_size(
     shutil.copytree(corpus_dir, raw, copy_function=os.link)
     full = run_pipeline(root, raw)
     print(
-        f"[{size_text}] pipeline {full.seconds:.1f} s, peak RSS {full.peak_rss_mb:.0f} MB, ok={full.success}",
+        f"[{size_text}] pipeline {full.seconds:.1f} s, peak RSS {full.peak_rss_mb:.0f} MB "
+        f"(during {full.peak_rss_stage or '?'}), ok={full.success}",
         flush=True,
     )
     inc = None
@@ -322,7 +342,8 @@ def write_report(results: list[SizeResult], out: Path, chart: Path, rewritten: b
         "",
         "Baseline: DuckDB's own `read_csv` of the same files into a one-column lines table. Pipeline: "
         "`python -m orchestration.cli run` into an empty warehouse — every asset and every gate. "
-        "Stage times come from the run's Dagster event log; peak RSS is the run's whole process tree.",
+        "Stage times come from the run's Dagster event log; peak RSS is the run's whole process tree, "
+        "with the stage that was running when it peaked.",
         "",
         "| size | files | lines | baseline s | pipeline s | ratio | peak RSS MB | incremental s (+1 file) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -334,7 +355,8 @@ def write_report(results: list[SizeResult], out: Path, chart: Path, rewritten: b
         ratio = f"{r.ratio:.0f}×" if r.full.success else "—"
         lines.append(
             f"| {r.size} | {r.corpus['files']} | {r.full.lines} | {r.baseline_seconds:.2f} | {seconds} "
-            f"| {ratio} | {r.full.peak_rss_mb:.0f} | {inc} |"
+            f"| {ratio} | {r.full.peak_rss_mb:.0f}{f' ({r.full.peak_rss_stage})' if r.full.peak_rss_stage else ''} "
+            f"| {inc} |"
         )
     lines += [
         "",

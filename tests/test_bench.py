@@ -73,6 +73,8 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert {"· language + topics", "· duplicates + stories"} <= set(result.full.stages)
     assert sum(result.full.stages[s] for s in STAGES.values()) <= result.full.seconds
     assert result.full.peak_rss_mb > 100
+    # and the stage it peaked in (the run's process start or end are not steps)
+    assert result.full.peak_rss_stage in {*STAGES.values(), "outside the steps"}
     # the Spark column: both dbt builds ran, and Spark's text analysis gave a row per result of a
     # full match (Spark matches all at once; the warehouse holds the incremental run's match, whose
     # story pairs at the score threshold drift from a full match's: on a copy, match all again)
