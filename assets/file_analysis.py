@@ -262,7 +262,7 @@ def warm_worker() -> bool:
     return bool(_warm)
 
 
-def _cool_down() -> None:
+def cool_down() -> None:
     """Stop the warm worker: the run is large enough for a pool of its own (memory for one copy of
     the models per worker), or is to stay in this process."""
     while _warm:
@@ -304,12 +304,12 @@ def analyse_files(
     peak memory was in this stage, 4,063 MiB for the process tree against a 4 GiB target."""
     texts = read_file_texts(con, file_ids)
     if workers == 1:
-        _cool_down()
+        cool_down()
     if workers <= 1 or _text_lines(con, file_ids) < POOL_MIN_LINES:
         for text in texts:
             yield text.file_id, _analysed(text)
         return
-    _cool_down()
+    cool_down()
     half = _half_memory_limit(con) if memory_limit else None
     if half:
         con.execute(f"set memory_limit = '{half}'")

@@ -194,6 +194,23 @@ def test_the_warm_worker_analyses_files_exactly_as_in_process(built) -> None:
         assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
 
 
+def test_a_run_that_loads_a_few_files_starts_the_warm_worker(tmp_path) -> None:
+    """The loader starts it under the executor a run really has (`execute_in_process` names its
+    own), and the analysis uses it."""
+    import dagster as dg
+
+    from tests.conftest import copy_sample, make_settings, run_pipeline
+
+    file_analysis.cool_down()
+    settings = make_settings(tmp_path)
+    copy_sample(settings.raw_dir)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_pipeline(settings, instance)
+        said = [e.user_message for e in instance.all_logs(result.run_id) if e.step_key == "text_analysis"]
+    assert result.success and file_analysis.warm_worker()
+    assert any("in the worker that loaded the models meanwhile" in m for m in said), said
+
+
 def test_the_warm_worker_does_not_outlive_a_killed_run(tmp_path) -> None:
     import psutil
 
