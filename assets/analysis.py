@@ -204,6 +204,19 @@ def _record_match(
     )
 
 
+def no_full_match_since(con: duckdb.DuckDBPyConnection, since: dt.datetime | None) -> bool:
+    """Whether the match log and the `matched_at` stamps tell every change since `since`: no full
+    match ran after it (a full match empties the log and can split groups). Publish and the marts
+    gate ask this; the dbt marts state the same rule in SQL (`match_log_since`, macros/marts.sql)."""
+    if since is None:
+        return False
+    try:
+        full_at = con.execute("select max(full_at) from intermediate.matching_state").fetchall()[0][0]
+    except duckdb.CatalogException:  # nothing matched yet
+        return False
+    return full_at is not None and full_at <= since
+
+
 def match_all(con: duckdb.DuckDBPyConnection, version: str, plan: MatchPlan) -> None:
     """Duplicate groups and stories over every current headline, in SQL (assets/matching.py):
     rewrites intermediate.headline_pairs and intermediate.headline_matches, and the word counts and

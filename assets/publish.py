@@ -35,6 +35,7 @@ from typing import NamedTuple
 import dagster as dg
 import duckdb
 
+from assets.analysis import no_full_match_since
 from assets.quality_report import MARTS
 from orchestration.resources import NewsroomPaths, Warehouse
 from orchestration.settings import ANALYTICS_OWNER, PIPELINE_OWNER, WRITER_POOL
@@ -118,14 +119,12 @@ def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> No
 def _sync_by_log(con: duckdb.DuckDBPyConnection, schema: str, table: str, sync: RowSync) -> bool:
     """The rows `sync.log` holds since the copy's latest row: those added are in the source with a
     later `matched_at`, those removed leave the copy. False, having done nothing, when there is no
-    log or it does not reach back that far (a full match empties the match log: the same rule as
-    `match_log_since` in dbt_project/macros/marts.sql)."""
+    log or it does not reach back that far (a full match empties the match log)."""
     if sync.log is None:
         return False
     source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
     copied_up_to = _first_value(con, f"select max(matched_at) from {copy}")
-    full_at = _first_value(con, "select max(full_at) from intermediate.matching_state")
-    if copied_up_to is None or full_at is None or full_at > copied_up_to:
+    if not no_full_match_since(con, copied_up_to):
         return False
     same = " and ".join(f'copy."{c}" = removed."{c}"' for c in sync.columns)
     con.execute(

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb as _duckdb
 
+from assets.analysis import no_full_match_since
 from assets.quality_report import record_results, render_report
 from orchestration.gx_suites import (
     ExpectationOutcome,
@@ -124,14 +125,8 @@ def matched_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> dt.d
     con.execute("delete from quality.gate_matches where stage = ? and scope_key <> ?", [stage, key])
     passed = con.execute(
         "select max(matched_at) from quality.gate_matches where stage = ?", [stage]
-    ).fetchall()
-    try:
-        full = con.execute("select max(full_at) from intermediate.matching_state").fetchall()
-    except _duckdb.CatalogException:  # nothing matched yet
-        return None
-    if passed[0][0] is None or full[0][0] is None or full[0][0] > passed[0][0]:
-        return None
-    return passed[0][0]
+    ).fetchall()[0][0]
+    return passed if no_full_match_since(con, passed) else None
 
 
 def record_matched(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> None:
