@@ -94,23 +94,26 @@ def _first_value(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return rows[0][0] if rows else None
 
 
-def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
-    """Bring the copy's per-file table to the warehouse's: drop gone files, add new ones. The files
-    to move are found from the two tables' file ids first: `not in` over the table itself is
-    null-aware and read every row with all its columns (2 s for `marts.line_roles` at 1 GB, with
-    nothing to move), where `in` a short list lets DuckDB skip the row groups without those files."""
-    source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
-    con.execute(f"create or replace temp table source_files as select distinct file_id from {source}")
-    con.execute(f"create or replace temp table copied_files as select distinct file_id from {copy}")
+def _drop_gone(con: duckdb.DuckDBPyConnection, copy: str, source: str, column: str) -> None:
+    """Delete the copy's rows whose `column` value (a file, a story) the source no longer holds. The
+    values are compared first: `not in` over the table itself is null-aware and read every row with
+    all its columns (2 s for `marts.line_roles` at 1 GB, with nothing to move), where `in` a short
+    list lets DuckDB skip the row groups without those values."""
     con.execute(
-        "create or replace temp table gone_files as "
-        "select file_id from copied_files except select file_id from source_files"
+        f'create or replace temp table gone as select distinct "{column}" as value from {copy} '
+        f'except select distinct "{column}" from {source}'
     )
+    con.execute(f'delete from {copy} where "{column}" in (select value from gone)')
+
+
+def _sync_by_file(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Bring the copy's per-file table to the warehouse's: drop gone files, add new ones."""
+    source, copy = f'"{schema}"."{table}"', f'analytics_copy."{schema}"."{table}"'
+    _drop_gone(con, copy, source, "file_id")
     con.execute(
         "create or replace temp table new_files as "
-        "select file_id from source_files except select file_id from copied_files"
+        f"select distinct file_id from {source} except select distinct file_id from {copy}"
     )
-    con.execute(f"delete from {copy} where file_id in (select file_id from gone_files)")
     con.execute(
         f"insert into {copy} by name select * from {source} where file_id in (select file_id from new_files)"
     )
@@ -163,11 +166,7 @@ def _sync_by_match(con: duckdb.DuckDBPyConnection, schema: str, table: str, key:
         con.execute(f"delete from {copy}")
         con.execute(f"insert into {copy} by name select * from {source}")
         return
-    con.execute(
-        f'create or replace temp table gone as select distinct "{gone_by}" as gone_by from {copy} '
-        f'except select distinct "{gone_by}" from {source}'
-    )
-    con.execute(f'delete from {copy} where "{gone_by}" in (select gone_by from gone)')
+    _drop_gone(con, copy, source, gone_by)
     con.execute(
         f"create or replace temp table redone as select * from {source} where matched_at > ?", [copied_up_to]
     )
