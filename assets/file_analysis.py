@@ -303,13 +303,13 @@ def analyse_files(
     connection's own, exactly as configured) again once they are done: at 1 GB of news the run's
     peak memory was in this stage, 4,063 MiB for the process tree against a 4 GiB target."""
     texts = read_file_texts(con, file_ids)
-    if workers == 1:
+    pooled = workers > 1 and _text_lines(con, file_ids) >= POOL_MIN_LINES
+    if pooled or workers == 1:  # a pool of its own, or asked to stay in this process
         cool_down()
-    if workers <= 1 or _text_lines(con, file_ids) < POOL_MIN_LINES:
+    if not pooled:
         for text in texts:
             yield text.file_id, _analysed(text)
         return
-    cool_down()
     half = _half_memory_limit(con) if memory_limit else None
     if half:
         con.execute(f"set memory_limit = '{half}'")

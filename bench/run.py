@@ -146,23 +146,10 @@ class _PeakRss:
         self._thread.join()
 
 
-def _stage_at(home: Path, when: float) -> str:
-    """The stage of the newest run in `home` that was running at `when` (epoch seconds); outside the
-    steps, the run's process start or end."""
-    import dagster as dg
-
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        run = instance.get_runs(limit=1)[0]
-        stats = instance.get_run_step_stats(run.run_id)
-    for s in stats:
-        if (s.start_time or 0) <= when <= (s.end_time or 0):
-            return STAGES.get(s.step_key, s.step_key)
-    return "outside the steps"
-
-
-def _stage_seconds(home: Path) -> tuple[dict[str, float], str]:
+def _stage_seconds(home: Path, peak_at: float | None = None) -> tuple[dict[str, float], str, str]:
     """Step durations of the newest run, from the Dagster event log in `home`, and the text-analysis
-    sub-stages its materialization records; and how it matched headlines."""
+    sub-stages its materialization records; how it matched headlines; and the stage that was running
+    at `peak_at` (epoch seconds; outside the steps: the run's process start or end)."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -174,7 +161,9 @@ def _stage_seconds(home: Path) -> tuple[dict[str, float], str]:
     if "seconds_language_topics" in metadata:
         stages["· language + topics"] = metadata["seconds_language_topics"].value
         stages["· duplicates + stories"] = metadata["seconds_matching"].value
-    return stages, metadata["matching"].value if "matching" in metadata else ""
+    running = [s for s in stats if peak_at and (s.start_time or 0) <= peak_at <= (s.end_time or 0)]
+    at_peak = STAGES.get(running[0].step_key, running[0].step_key) if running else "outside the steps"
+    return stages, metadata["matching"].value if "matching" in metadata else "", at_peak if peak_at else ""
 
 
 INCOMING = "incoming_1mb.txt"  # the new file of the incremental run
@@ -201,11 +190,10 @@ def run_pipeline(root: Path, raw_dir: Path, **settings_overrides: object) -> Pip
         with _PeakRss(proc.pid) as rss:
             code = proc.wait()
     seconds = time.perf_counter() - started
-    stages, matching = _stage_seconds(home)
+    stages, matching, at_peak = _stage_seconds(home, rss.peak_at if rss.peak else None)
     result = PipelineRun(
-        seconds, rss.peak / 1024**2, code == 0, stages, matching=matching,
-        peak_rss_stage=_stage_at(home, rss.peak_at) if rss.peak else "",
-    )  # fmt: skip
+        seconds, rss.peak / 1024**2, code == 0, stages, matching=matching, peak_rss_stage=at_peak
+    )
     counts = warehouse_summary(str(settings.warehouse))
     result.lines = counts["lines"]
     if code == 0:

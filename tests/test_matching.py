@@ -159,14 +159,12 @@ def test_worker_processes_analyse_files_exactly_as_in_process(built, monkeypatch
         assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
 
 
-def _spawned_children() -> set[int]:
-    """This process' worker processes (multiprocessing's spawn), not its resource tracker."""
+def _spawned_children(pid: int | None = None) -> list:
+    """The worker processes (multiprocessing's spawn, not its resource tracker) of a process,
+    this one by default."""
     import psutil
 
-    return {
-        c.pid for c in psutil.Process().children()
-        if any("spawn_main" in part for part in c.cmdline())
-    }  # fmt: skip
+    return [c for c in psutil.Process(pid).children() if any("spawn_main" in part for part in c.cmdline())]
 
 
 def test_the_warm_worker_analyses_files_exactly_as_in_process(built) -> None:
@@ -181,13 +179,13 @@ def test_the_warm_worker_analyses_files_exactly_as_in_process(built) -> None:
     with duckdb.connect(str(built.settings.warehouse), read_only=True) as con:
         file_ids = [r[0] for r in con.execute("select file_id from raw.files order by file_id").fetchall()]
         alone = list(file_analysis.analyse_files(con, file_ids, workers=1))  # stops any warm worker
-        before = _spawned_children()
+        before = {c.pid for c in _spawned_children()}
         file_analysis.warm_up()
         file_analysis.warm_up()  # one worker per process
         time.sleep(1)
-        (worker,) = _spawned_children() - before
+        (worker,) = {c.pid for c in _spawned_children()} - before
         busy = psutil.Process(worker).cpu_times().user
-        warm = list(file_analysis.analyse_files(con, file_ids, workers=0))
+        warm = list(file_analysis.analyse_files(con, file_ids, workers=2))  # too few lines for a pool
         assert psutil.Process(worker).cpu_times().user > busy  # the worker did the work
     assert [f for f, _ in warm] == file_ids
     for (_, a), (_, b) in zip(alone, warm, strict=True):
@@ -225,11 +223,7 @@ def test_the_warm_worker_does_not_outlive_a_killed_run(tmp_path) -> None:
     workers: list = []
     try:
         deadline = time.time() + 60
-        while not (
-            workers := [
-                c for c in psutil.Process(run.pid).children() if "spawn_main" in " ".join(c.cmdline())
-            ]
-        ):
+        while not (workers := _spawned_children(run.pid)):
             assert time.time() < deadline
             time.sleep(0.2)
         run.kill()  # as the OOM killer would
