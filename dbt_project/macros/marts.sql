@@ -163,17 +163,26 @@
 
 {#- marts.headlines with each headline's position in its duplicate group (1: the first seen, as is a
     headline without duplicates), over whole groups: every group, or with `touching` (a condition on
-    headlines) the groups holding a headline that meets it, so the first of each is still found. -#}
+    headlines) the groups holding a headline that meets it, so the first of each is still found. Only
+    the grouped headlines (13% at 1 GB) go through the window: sorting every headline by its own
+    one-row group took 3.4 of topic_counts' 4.8 s over a day of 4 M headlines. -#}
 {% macro headlines_by_group_position(touching=none) -%}
+    select *, 1 as position_in_group
+    from {{ ref('headlines') }}
+    where duplicate_group_id is null
+    {%- if touching %} and ({{ touching }}){% endif %}
+    union all
     select
         *,
         row_number() over (
-            partition by coalesce(duplicate_group_id, headline_id) order by load_date, file_id, line_no
+            partition by duplicate_group_id order by load_date, file_id, line_no
         ) as position_in_group
     from {{ ref('headlines') }}
+    where duplicate_group_id is not null
     {%- if touching %}
-    where coalesce(duplicate_group_id, headline_id) in (
-        select coalesce(duplicate_group_id, headline_id) from {{ ref('headlines') }} where {{ touching }}
-    )
+        and duplicate_group_id in (
+            select duplicate_group_id from {{ ref('headlines') }}
+            where duplicate_group_id is not null and ({{ touching }})
+        )
     {%- endif %}
 {%- endmacro %}

@@ -17,13 +17,18 @@ files as (
     select file_id, loaded_at from {{ ref('stg_raw__files') }}
 ),
 
-ranked as (
+{#- Only the columns used below: this CTE is read twice, and DuckDB keeps it. -#}
+dated as (
     select
-        headlines.*,
-        files.loaded_at,
-        row_number() over (
-            partition by headlines.story_id order by files.loaded_at, headlines.file_id, headlines.line_no
-        ) as position_in_story
+        headlines.story_id,
+        headlines.headline_id,
+        headlines.file_id,
+        headlines.line_no,
+        headlines.text,
+        headlines.language,
+        headlines.topic,
+        headlines.duplicate_group_id,
+        files.loaded_at
     from headlines
     inner join files on headlines.file_id = files.file_id
 ),
@@ -33,40 +38,43 @@ topic_votes as (
         story_id,
         topic,
         row_number() over (partition by story_id order by count(*) desc, min(loaded_at), topic) as topic_rank
-    from ranked
+    from dated
     group by story_id, topic
 ),
 
+{#- Group by story without a window over its headlines: the first one by first_by, the collapsed
+    duplicates as distinct groups plus headlines without one (the same as counting distinct
+    coalesce(duplicate_group_id, headline_id), at a seventh of the distinct keys). -#}
 aggregated as (
     select
         story_id,
         count(*) as headline_count,
-        count(distinct coalesce(duplicate_group_id, headline_id)) as distinct_headlines,
+        count(distinct duplicate_group_id) + count(*) - count(duplicate_group_id) as distinct_headlines,
         count(distinct file_id) as distinct_files,
         min(loaded_at) as first_seen,
         max(loaded_at) as last_seen,
-        {{ newsroom.agg_distinct_sorted('language') }} as languages
-    from ranked
+        {{ newsroom.agg_distinct_sorted('language') }} as languages,
+        {{ newsroom.first_by(['text', 'headline_id', 'language'], ['loaded_at', 'file_id', 'line_no']) }}
+            as canonical
+    from dated
     group by story_id
 ),
 
 final as (
     select
         aggregated.story_id,
-        canonical.text as canonical_headline,
-        canonical.headline_id as canonical_headline_id,
+        aggregated.canonical.text as canonical_headline,
+        aggregated.canonical.headline_id as canonical_headline_id,
         aggregated.headline_count,
         aggregated.distinct_headlines,
         aggregated.distinct_files,
         aggregated.first_seen,
         aggregated.last_seen,
         topic_votes.topic,
-        canonical.language,
+        aggregated.canonical.language as language,
         aggregated.languages,
         {{ newsroom.match_time() }} as matched_at
     from aggregated
-    inner join ranked as canonical
-        on aggregated.story_id = canonical.story_id and canonical.position_in_story = 1
     inner join topic_votes
         on aggregated.story_id = topic_votes.story_id and topic_votes.topic_rank = 1
 )
