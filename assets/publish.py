@@ -200,12 +200,34 @@ def _attach_start(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path) -> st
                 tmp.unlink()
             else:
                 return "previous"
+    return _attach_copy(con, target, tmp)
+
+
+def _attach_copy(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path) -> str:
+    """Attach, as `analytics_copy` at `tmp`, a byte copy of the current copy (or an empty file when
+    there is none yet), and say which."""
     started_from = "empty"
     if target.exists() and not _wal(target).exists():
         shutil.copyfile(target, tmp)  # start from the last copy (readers only ever read it)
         started_from = "copy"
     con.execute("attach ? as analytics_copy", [str(tmp)])
     return started_from
+
+
+def _marts_built_at(con: duckdb.DuckDBPyConnection, catalog: str) -> object:
+    """The marts build (intermediate.dbt_layer_builds.built_at) the newest publish into the attached
+    `catalog` was synced against; None before any."""
+    return _first_value(
+        con, f"select marts_built_at from {catalog}.quality.publications order by published_at desc limit 1"
+    )
+
+
+def _current_copy_built_at(con: duckdb.DuckDBPyConnection, target: Path) -> object:
+    con.execute("attach ? as last_published (read_only)", [str(target)])
+    try:
+        return _marts_built_at(con, "last_published")
+    finally:
+        con.execute("detach last_published")
 
 
 def _carry_publications(con: duckdb.DuckDBPyConnection, target: Path) -> None:
@@ -271,11 +293,19 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> Publicati
         built_at = _first_value(
             con, "select built_at from intermediate.dbt_layer_builds where layer = 'marts'"
         )
-        last_copy = _first_value(
-            con,
-            "select marts_built_at from analytics_copy.quality.publications order by published_at desc limit 1",
-        )
-        same_build = built_at is not None and last_copy == built_at
+        same_build = built_at is not None and _marts_built_at(con, "analytics_copy") == built_at
+        if (
+            started_from == "previous"
+            and not same_build
+            and built_at is not None
+            and _current_copy_built_at(con, target) == built_at
+        ):
+            # the marts were rebuilt from scratch between the two copies: syncing the older would
+            # rewrite every table (38.6 s at 1 GB of news), the current one is in step (a 4.5 s copy)
+            con.execute("detach analytics_copy")
+            for stale in (tmp, _wal(tmp)):
+                stale.unlink(missing_ok=True)
+            started_from, same_build = _attach_copy(con, target, tmp), True
         if started_from == "previous":  # after reading where that copy stands
             _carry_publications(con, target)
         for schema, table in tables:  # names come from the catalog, quoted as identifiers

@@ -88,3 +88,43 @@ def test_a_kept_copy_a_reader_still_holds_is_left_to_them(tmp_path: Path) -> Non
     assert _started(target) == ["empty", "copy", "copy"]
     with _warehouse(tmp_path / "warehouse.duckdb", 6) as con:  # the reader is gone
         assert publish_analytics(con, target).started_from == "previous"
+
+
+def test_after_the_marts_are_rebuilt_the_next_publish_copies_the_copy_in_step(tmp_path: Path) -> None:
+    """The copy before the last was synced against the marts' former build: syncing it would rewrite
+    every table, so a publish starts from a byte copy of the current copy once that one is in step
+    with the marts' build, and syncs it file by file."""
+    target = tmp_path / "analytics.duckdb"
+
+    def publish(files: int, built_at: str) -> str:
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+            con.execute("create schema if not exists marts; create schema if not exists intermediate")
+            con.execute(
+                "create or replace table marts.articles as select 'f' || range as file_id from range(?)",
+                [files],
+            )
+            con.execute(
+                "create or replace table intermediate.dbt_layer_builds as "
+                "select 'marts' as layer, 'digest' as digest, ?::timestamp as built_at",
+                [built_at],
+            )
+            started = publish_analytics(con, target).started_from
+        with duckdb.connect(str(target), read_only=True) as copy:
+            assert copy.execute("select count(*) from marts.articles").fetchall() == [(files,)]
+        return started
+
+    assert publish(3, "2026-11-01") == "empty"
+    assert publish(4, "2026-11-01") == "copy"
+    assert publish(5, "2026-11-02") == "previous"  # rebuilt: neither copy is in step, the tables are copied
+    assert publish(6, "2026-11-02") == "copy"  # the current copy is in step, the one before it is not
+    assert publish(7, "2026-11-02") == "previous"  # both in step again
+    with duckdb.connect(str(target), read_only=True) as copy:
+        assert copy.execute(
+            "select started_from, tables_copied, tables_synced from quality.publications order by published_at"
+        ).fetchall() == [
+            ("empty", 1, 0),
+            ("copy", 0, 1),
+            ("previous", 1, 0),
+            ("copy", 0, 1),
+            ("previous", 0, 1),
+        ]
