@@ -105,6 +105,18 @@ def test_check_metadata_shows_every_expectation_and_the_report_page(failed_marts
         ),
         ("marts", "update marts.articles set paragraph_count = 0", "marts.articles"),
         ("marts", "update marts.articles set section_headings = null", "marts.articles"),
+        (  # a duplicate pair whose second headline left its group
+            "marts",
+            "update marts.headlines set duplicate_group_id = 'elsewhere' where headline_id = "
+            "(select min(headline_id_b) from marts.headline_pairs where relation = 'duplicate')",
+            "marts.headline_pairs",
+        ),
+        (  # a duplicate pair naming a headline that is not there
+            "marts",
+            "update marts.headline_pairs set headline_id_a = 'gone' where relation = 'duplicate' and "
+            "headline_id_b = (select min(headline_id_b) from marts.headline_pairs where relation = 'duplicate')",
+            "marts.headline_pairs",
+        ),
     ],
 )
 def test_each_suite_catches_its_corruption(built: Built, tmp_path, stage, corruption, table) -> None:
