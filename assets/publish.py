@@ -10,8 +10,9 @@ does not touch an open file); the next reader opens the new one. A run whose gat
 here, so the copy is always one that passed every gate.
 
 The new file starts from the copy the last publish replaced, kept beside the target as
-`.<name>.previous` (or, when a reader still has that one open, or there is none, from a byte copy of
-the current one), so most of it is not written again: the per-file
+`.<name>.previous` (or, when a reader still has that one open, or there is none, or only the current
+one is in step with the marts' build, from a byte copy of the current one), so most of it is not
+written again: the per-file
 marts (`SYNCED_BY_FILE`) only lose the rows of files that are gone and gain those of new files, as
 in the warehouse (their rows never change for a file while the marts' rules stay the same).
 `marts.headlines` and `marts.stories` lose the rows of files or stories that are gone and take the
@@ -28,6 +29,7 @@ import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -180,14 +182,17 @@ def _previous(target: Path) -> Path:
     return target.with_name(f".{target.name}.previous")
 
 
-def _attach_start(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path) -> str:
+def _attach_start(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path, built_at: object) -> str:
     """Attach, as `analytics_copy` at `tmp`, the file this publish starts from, and say which.
 
     The copy the last publish replaced is taken first: syncing it costs the same as syncing the
     current one (every sync reads where its copy stands), and it saves copying the whole file
     (4.5 s for 4.4 GB at 1 GB of news). A reader who opened that file before the last publish may
     still read it, holding DuckDB's shared lock on it; then the attach fails to lock it, the file is
-    left to that reader (unlinked, it lives until they close it) and the current copy is copied."""
+    left to that reader (unlinked, it lives until they close it) and the current copy is copied.
+    The current copy is copied too when the marts were rebuilt from scratch (`built_at`, the build
+    they are at) between the two copies and only the current one is in step: syncing the older would
+    rewrite every table (38.6 s at 1 GB)."""
     previous = _previous(target)
     if previous.exists() and target.exists():
         if os.path.samefile(previous, target) or _wal(previous).exists():
@@ -199,13 +204,11 @@ def _attach_start(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path) -> st
             except duckdb.IOException:  # a reader still has it open
                 tmp.unlink()
             else:
-                return "previous"
-    return _attach_copy(con, target, tmp)
-
-
-def _attach_copy(con: duckdb.DuckDBPyConnection, target: Path, tmp: Path) -> str:
-    """Attach, as `analytics_copy` at `tmp`, a byte copy of the current copy (or an empty file when
-    there is none yet), and say which."""
+                if not _only_current_in_step(con, target, built_at):
+                    return "previous"
+                con.execute("detach analytics_copy")
+                for stale in (tmp, _wal(tmp)):
+                    stale.unlink(missing_ok=True)
     started_from = "empty"
     if target.exists() and not _wal(target).exists():
         shutil.copyfile(target, tmp)  # start from the last copy (readers only ever read it)
@@ -222,27 +225,35 @@ def _marts_built_at(con: duckdb.DuckDBPyConnection, catalog: str) -> object:
     )
 
 
-def _current_copy_built_at(con: duckdb.DuckDBPyConnection, target: Path) -> object:
+@contextlib.contextmanager
+def _last_published(con: duckdb.DuckDBPyConnection, target: Path) -> Iterator[None]:
+    """The current copy, attached read-only as `last_published` (a reader may hold it too)."""
     con.execute("attach ? as last_published (read_only)", [str(target)])
     try:
-        return _marts_built_at(con, "last_published")
+        yield
     finally:
         con.execute("detach last_published")
+
+
+def _only_current_in_step(con: duckdb.DuckDBPyConnection, target: Path, built_at: object) -> bool:
+    """Whether the current copy was synced against the marts' build `built_at` and the attached
+    `analytics_copy` (the copy before it) was not."""
+    if built_at is None or _marts_built_at(con, "analytics_copy") == built_at:
+        return False
+    with _last_published(con, target):
+        return _marts_built_at(con, "last_published") == built_at
 
 
 def _carry_publications(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     """The publication history lives only in the copies: take the current copy's, which holds the
     last publish that the earlier copy lacks."""
-    con.execute("attach ? as last_published (read_only)", [str(target)])
-    try:
+    with _last_published(con, target):
         if _first_value(con, "select count(*) from last_published.quality.publications") is not None:
             con.execute("create schema if not exists analytics_copy.quality")
             con.execute(
                 "create or replace table analytics_copy.quality.publications as "
                 "select * from last_published.quality.publications"
             )
-    finally:
-        con.execute("detach last_published")
 
 
 def _swap_in(tmp: Path, target: Path) -> None:
@@ -281,31 +292,18 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> Publicati
     ).fetchall()
     database = con.execute("select current_database()").fetchall()[0][0]
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    # when the marts were last built from scratch
+    built_at = _first_value(con, "select built_at from intermediate.dbt_layer_builds where layer = 'marts'")
     try:
-        started_from = _attach_start(con, target, tmp)
+        started_from = _attach_start(con, target, tmp, built_at)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     counts: dict[str, int] = {}
     synced = 0
     try:
-        # when the marts were last built from scratch, and the build the last copy was synced against
-        built_at = _first_value(
-            con, "select built_at from intermediate.dbt_layer_builds where layer = 'marts'"
-        )
+        # whether the copy started from was synced against that build
         same_build = built_at is not None and _marts_built_at(con, "analytics_copy") == built_at
-        if (
-            started_from == "previous"
-            and not same_build
-            and built_at is not None
-            and _current_copy_built_at(con, target) == built_at
-        ):
-            # the marts were rebuilt from scratch between the two copies: syncing the older would
-            # rewrite every table (38.6 s at 1 GB of news), the current one is in step (a 4.5 s copy)
-            con.execute("detach analytics_copy")
-            for stale in (tmp, _wal(tmp)):
-                stale.unlink(missing_ok=True)
-            started_from, same_build = _attach_copy(con, target, tmp), True
         if started_from == "previous":  # after reading where that copy stands
             _carry_publications(con, target)
         for schema, table in tables:  # names come from the catalog, quoted as identifiers
