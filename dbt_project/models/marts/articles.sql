@@ -1,8 +1,9 @@
 {{ newsroom.per_file_config() }}
+{%- set article_files = "(select file_id from " ~ ref('int_line_roles') ~ " where block_kind = 'article')" %}
 with roles as (
     select * from {{ ref('int_line_roles') }}
     where block_kind = 'article'
-        {{ newsroom.only_new_files("(select file_id from " ~ ref('int_line_roles') ~ " where block_kind = 'article')", 'and') }}
+        {{ newsroom.only_new_files(article_files, 'and') }}
 ),
 
 titles as (
@@ -28,12 +29,12 @@ headings as (
 
 analysis as (
     select * from {{ source('analysis', 'article_topics') }}
-    where file_id in (select file_id from roles)
+    {{ newsroom.only_new_files(article_files) }}
 ),
 
 bodies as (
     select * from {{ ref('int_article_bodies') }}
-    where file_id in (select file_id from roles)
+    {{ newsroom.only_new_files(article_files) }}
 ),
 
 final as (

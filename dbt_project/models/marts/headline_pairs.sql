@@ -22,6 +22,11 @@ with pairs as (
 
 headlines as (
     select headline_id, text from {{ ref('headlines') }}
+    {%- if since %}
+    {#- only the new pairs' own headlines: read twice, this CTE is materialised, and all 4 M
+        headlines with their text cost 0.8 s at 1 GB against 0.2 s -#}
+    where headline_id in (select headline_id_a from pairs union all select headline_id_b from pairs)
+    {%- endif %}
 ),
 
 final as (

@@ -4,10 +4,11 @@
     differs (macros/marts.sql), so only rows whose groups changed are rewritten, and stamped with the
     match that changed them (`matched_at`): the aggregate marts redo what those rows touch. -#}
 {{ newsroom.per_file_config(post_hooks=['{{ newsroom.refresh_matches() }}']) }}
+{%- set headline_files = "(select file_id from " ~ ref('int_line_roles') ~ " where role in ('headline', 'related_headline'))" %}
 with roles as (
     select * from {{ ref('int_line_roles') }}
     where role in ('headline', 'related_headline')
-        {{ newsroom.only_new_files("(select file_id from " ~ ref('int_line_roles') ~ " where role in ('headline', 'related_headline'))", 'and') }}
+        {{ newsroom.only_new_files(headline_files, 'and') }}
 ),
 
 files as (
@@ -16,17 +17,17 @@ files as (
 
 languages as (
     select * from {{ source('analysis', 'line_language') }}
-    where file_id in (select file_id from roles)
+    {{ newsroom.only_new_files(headline_files) }}
 ),
 
 topics as (
     select * from {{ source('analysis', 'headline_topics') }}
-    where file_id in (select file_id from roles)
+    {{ newsroom.only_new_files(headline_files) }}
 ),
 
 matches as (
     select * from {{ source('analysis', 'headline_matches') }}
-    where file_id in (select file_id from roles)
+    {{ newsroom.only_new_files(headline_files) }}
 ),
 
 final as (
