@@ -4,6 +4,7 @@ current, updates the headlines whose duplicate group or story a new file changed
 everything when the layer's SQL or seeds (or, for the marts, the analysis rules) change. Whatever the
 history, the tables equal a build from scratch on the same files."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +12,7 @@ import duckdb
 
 from assets import publish
 from orchestration.dbt_assets import layer_digest
+from orchestration.project import dbt_project
 from tests.conftest import Built, copy_warehouse, make_settings, query, run_pipeline
 
 PER_FILE = [
@@ -49,6 +51,13 @@ def _rows(settings, table: str) -> list[str]:
     return sorted(map(repr, query(settings, f"select {', '.join(columns)} from {table}")))
 
 
+def _dbt_threads(layer: str) -> int:
+    """How many of dbt's worker threads ran nodes in the layer's last build (its run_results.json)."""
+    project = dbt_project()
+    path = Path(project.project_dir) / project.target_path / "dagster" / layer / "run_results.json"
+    return len({r["thread_id"] for r in json.loads(path.read_text())["results"] if r["thread_id"] != "main"})
+
+
 def _from_scratch(raw_dir: Path, root: Path):
     """The same landing folder built into an empty warehouse."""
     settings = make_settings(root)
@@ -75,6 +84,8 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     (settings.raw_dir / "late_desk.txt").write_text(NEW_FILE, encoding="utf-8")
     result = run_pipeline(settings)
     assert result.success
+    # one new file: the marts' build ran two dbt nodes at once (dbt_assets.CONCURRENT_UP_TO)
+    assert _dbt_threads("marts") == 2
     # each gate validated its per-file tables on the new file only (orchestration/checks.gate_scope)
     validated = {
         (c.asset_key.to_user_string(), c.metadata["validated"].value) for c in result.get_asset_check_evaluations()
@@ -115,6 +126,7 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     with duckdb.connect(str(rebuilt.warehouse)) as con:
         con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
     assert run_pipeline(rebuilt).success
+    assert _dbt_threads("marts") == 1  # a full refresh builds one node at a time
     assert query(rebuilt, "select mode, reason from intermediate.matching_state") == [
         ("incremental", "1 new files, 4 headlines")
     ]
