@@ -165,14 +165,14 @@ def run_dbt(
         runner = dbtRunner(manifest=manifest, callbacks=[callback])
         # a build would also write a copy of the project's manifest into its target (0.9 MB, 0.2 s
         # a layer); only its run_results.json is worth keeping, written below
-        quiet = ["--no-write-json"] if command[0] in ("build", "run") else []
+        no_json = ["--no-write-json"] if command[0] in ("build", "run") else []
         try:
             outcome = runner.invoke(
-                ["--quiet", "--no-use-colors", *quiet, *command, *dbt_args(project, target_path)]
+                ["--quiet", "--no-use-colors", *no_json, *command, *dbt_args(project, target_path)]
             )
         finally:
             _release_duckdb()
-    if quiet and hasattr(outcome.result, "write"):
+    if no_json and hasattr(outcome.result, "write"):
         outcome.result.write(str(Path(project.project_dir) / target_path / "run_results.json"))
     results: list[NodeResult] = []
     for item in getattr(outcome.result, "results", None) or []:
