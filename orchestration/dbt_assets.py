@@ -104,6 +104,12 @@ BUILDS_DDL = (
 )
 
 
+def layer_target(layer: str) -> Path:
+    """The target folder of the layer's dbt builds on DuckDB (its compiled SQL, run_results.json)."""
+    project = dbt_project()
+    return Path(project.project_dir) / project.target_path / "dagster" / layer
+
+
 def layer_digest(layer: str) -> str:
     """Digest of the SQL, seeds and called macros (and for the marts, the text analysis' rules) that
     decide an incremental layer's rows."""
@@ -270,7 +276,7 @@ def _run_layer(
     context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, layer_select: str
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     keys = _node_keys()
-    target = Path(dbt_project().target_path) / "dagster" / layer
+    target = layer_target(layer)
     selection = _selection(context, layer_select, keys)
     command = ["build", "--select", selection]
     digest = layer_digest(layer) if layer in INCREMENTAL_LAYERS else None

@@ -11,8 +11,7 @@ import dagster as dg
 import duckdb
 
 from assets import publish
-from orchestration.dbt_assets import layer_digest
-from orchestration.project import dbt_project
+from orchestration.dbt_assets import layer_digest, layer_target
 from tests.conftest import Built, copy_warehouse, make_settings, query, run_pipeline
 
 PER_FILE = [
@@ -53,8 +52,7 @@ def _rows(settings, table: str) -> list[str]:
 
 def _dbt_threads(layer: str) -> int:
     """How many of dbt's worker threads ran nodes in the layer's last build (its run_results.json)."""
-    project = dbt_project()
-    path = Path(project.project_dir) / project.target_path / "dagster" / layer / "run_results.json"
+    path = layer_target(layer) / "run_results.json"
     return len({r["thread_id"] for r in json.loads(path.read_text())["results"] if r["thread_id"] != "main"})
 
 
