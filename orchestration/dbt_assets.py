@@ -92,16 +92,21 @@ FIRST_PER_FILE_MODEL = {
 #: Files per dbt invocation of a per-file layer: a whole gigabyte of lines at once ran out of a 2 GB
 #: cap in int_line_context's window functions.
 FILES_PER_BUILD = 1500
-#: A layer's incremental build of at most this many new files runs two dbt nodes at once (a model
-#: beside another, or beside the last one's tests): dbt spends 30-40 ms of Python on each node, which
-#: then overlaps DuckDB's SQL (the marts at 1 GB after one new file: 5.8 -> 5.2 s). Bigger builds run
-#: one node at a time: two models share the one DuckDB memory cap, and FILES_PER_BUILD was sized for
-#: one model's window functions holding all of it.
+#: A layer's incremental build of at most this many new files runs two dbt nodes at once
+#: (`dbt_threads`).
 CONCURRENT_UP_TO = 150
 BUILDS_DDL = (
     "create table if not exists intermediate.dbt_layer_builds "
     "(layer varchar primary key, digest varchar not null, built_at timestamp not null)"
 )
+
+
+def dbt_threads(full_refresh: bool, new_files: int) -> int:
+    """dbt threads for a layer's build: two (a model beside another, or beside the last one's tests)
+    for an incremental build of a few files, where dbt's 30-40 ms of Python per node then overlaps
+    DuckDB's SQL (the marts at 1 GB after one new file: 5.8 -> 5.2 s); else one, as two models share
+    the one DuckDB memory cap and FILES_PER_BUILD was sized for one model holding all of it."""
+    return 2 if not full_refresh and new_files <= CONCURRENT_UP_TO else 1
 
 
 def layer_target(layer: str) -> Path:
@@ -162,10 +167,10 @@ def _kept_models(layer: str) -> list[str]:
 
 def _build_in_batches(
     context: dg.AssetExecutionContext, duckdb: Warehouse, layer: str, full_refresh: bool, target: Path
-) -> tuple[bool, list[str]]:
+) -> tuple[bool, list[str], int]:
     """Build the layer's per-file models FILES_PER_BUILD files at a time, all but the last batch
     (the last goes with the layer's `dbt build`, tests included). Returns (full_refresh still to
-    do, the vars and threads for the final build)."""
+    do, the vars for the final build, the files the layer had to build)."""
     pending = _pending_files(duckdb, layer, full_refresh)
     batches = max(1, math.ceil(pending / FILES_PER_BUILD))
     variables = ["--vars", json.dumps({"files_per_build": FILES_PER_BUILD})]
@@ -191,8 +196,7 @@ def _build_in_batches(
                 for relation in _kept_models(layer):
                     con.execute(f"drop table if exists {relation}")
         full_refresh = False
-    small = not full_refresh and pending <= CONCURRENT_UP_TO
-    return full_refresh, [*variables, "--threads", "2" if small else "1"]
+    return full_refresh, variables, pending
 
 
 def _run_layer_on_spark(
@@ -285,8 +289,9 @@ def _run_layer(
         # a first build, or the layer's SQL or seeds changed since the last one: rebuild every file
         context.log.info(f"{layer}: SQL or seeds changed since the last build (or none yet): full refresh")
     if digest and selection == layer_select:
-        still_full, arguments = _build_in_batches(context, duckdb, layer, full_refresh, target)
-        command += arguments + (["--full-refresh"] if still_full else [])
+        still_full, variables, pending = _build_in_batches(context, duckdb, layer, full_refresh, target)
+        command += [*variables, "--threads", str(dbt_threads(still_full, pending))]
+        command += ["--full-refresh"] if still_full else []
     elif full_refresh:
         command.append("--full-refresh")
     run = run_dbt(

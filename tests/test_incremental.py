@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 
 from assets import publish
-from orchestration.dbt_assets import layer_digest, layer_target
+from orchestration.dbt_assets import CONCURRENT_UP_TO, dbt_threads, layer_digest, layer_target
 from tests.conftest import Built, copy_warehouse, make_settings, query, run_pipeline
 
 PER_FILE = [
@@ -54,6 +54,13 @@ def _dbt_threads(layer: str) -> int:
     """How many of dbt's worker threads ran nodes in the layer's last build (its run_results.json)."""
     path = layer_target(layer) / "run_results.json"
     return len({r["thread_id"] for r in json.loads(path.read_text())["results"] if r["thread_id"] != "main"})
+
+
+def test_only_a_small_incremental_build_runs_two_dbt_threads() -> None:
+    assert dbt_threads(full_refresh=False, new_files=1) == 2
+    assert dbt_threads(full_refresh=False, new_files=CONCURRENT_UP_TO) == 2
+    assert dbt_threads(full_refresh=False, new_files=CONCURRENT_UP_TO + 1) == 1
+    assert dbt_threads(full_refresh=True, new_files=1) == 1
 
 
 def _from_scratch(raw_dir: Path, root: Path):
