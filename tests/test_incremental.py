@@ -50,7 +50,7 @@ def _rows(settings, table: str) -> list[str]:
     return sorted(map(repr, query(settings, f"select {', '.join(columns)} from {table}")))
 
 
-def _dbt_threads(layer: str) -> int:
+def _threads_used(layer: str) -> int:
     """How many of dbt's worker threads ran nodes in the layer's last build (its run_results.json)."""
     path = layer_target(layer) / "run_results.json"
     return len({r["thread_id"] for r in json.loads(path.read_text())["results"] if r["thread_id"] != "main"})
@@ -90,7 +90,7 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     result = run_pipeline(settings)
     assert result.success
     # one new file: the marts' build ran two dbt nodes at once (dbt_assets.CONCURRENT_UP_TO)
-    assert _dbt_threads("marts") == 2
+    assert _threads_used("marts") == 2
     # each gate validated its per-file tables on the new file only (orchestration/checks.gate_scope)
     validated = {
         (c.asset_key.to_user_string(), c.metadata["validated"].value) for c in result.get_asset_check_evaluations()
@@ -131,7 +131,7 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     with duckdb.connect(str(rebuilt.warehouse)) as con:
         con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
     assert run_pipeline(rebuilt).success
-    assert _dbt_threads("marts") == 1  # a full refresh builds one node at a time
+    assert _threads_used("marts") == 1  # a full refresh builds one node at a time
     assert query(rebuilt, "select mode, reason from intermediate.matching_state") == [
         ("incremental", "1 new files, 4 headlines")
     ]
