@@ -262,11 +262,12 @@ def warm_worker() -> bool:
     return bool(_warm)
 
 
-def cool_down() -> None:
+def cool_down(wait: bool = False) -> None:
     """Stop the warm worker: the run is large enough for a pool of its own (memory for one copy of
-    the models per worker), or is to stay in this process."""
+    the models per worker), or is to stay in this process, or the process ends (`wait`: until the
+    worker has exited)."""
     while _warm:
-        _warm.pop().shutdown(wait=False, cancel_futures=True)
+        _warm.pop().shutdown(wait=wait, cancel_futures=True)
 
 
 def _analysed(text: FileText) -> dict[str, pl.DataFrame]:
