@@ -13,32 +13,17 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.dbt_runner import parse
+from orchestration.dbt_runner import manifest_is_current, parse
 from orchestration.settings import DBT_PROJECT_DIR
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-_DBT_SOURCES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
-
-
-def _newest_source_mtime(project_dir: Path) -> float:
-    newest = 0.0
-    for name in _DBT_SOURCES:
-        path = project_dir / name
-        paths = [path] if path.is_file() else list(path.rglob("*")) if path.exists() else []
-        for item in paths:
-            if item.is_file():
-                newest = max(newest, item.stat().st_mtime)
-    return newest
-
 
 def ensure_manifest(project: DbtProject) -> Path:
     """Run `dbt parse` in-process when the manifest is missing or older than any dbt source."""
-    manifest = Path(project.manifest_path)
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
-        return manifest
-    parse(project)
-    return manifest
+    if not manifest_is_current(project):
+        parse(project)
+    return Path(project.manifest_path)
 
 
 @cache

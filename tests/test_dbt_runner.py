@@ -1,14 +1,21 @@
 """dbt in-process: a chosen subset of models builds alone, its tests become check results, and a
-failing dbt test fails the step after recording what was built."""
+failing dbt test fails the step after recording what was built; dbt's manifest object is reused
+across processes, and its node lines reach the run log in batches."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_dbt import DbtProject
 
+from orchestration import dbt_runner
+from orchestration.dbt_runner import BatchedLog, load_manifest
 from orchestration.definitions import ASSETS
+from orchestration.project import dbt_project
 from orchestration.resources import build_resources
 from tests.conftest import Built, copy_warehouse, make_settings
 
@@ -58,3 +65,56 @@ def test_failing_dbt_test_fails_the_step_and_is_recorded(built: Built, tmp_path:
     assert failed[0].metadata["failures"].value == 1
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "not_null_headlines_story_id" in str(failure.event_specific_data.error)
+
+
+def test_batched_log_passes_node_lines_on_together() -> None:
+    heard: list[str] = []
+    with BatchedLog(heard.append, every=3600) as log:
+        for line in ("1 of 3 OK created model a", "2 of 3 PASS not_null_a_id", "3 of 3 OK created model b"):
+            log(line)
+        assert heard == []  # held until the interval passes or the block ends
+    assert heard == ["1 of 3 OK created model a\n2 of 3 PASS not_null_a_id\n3 of 3 OK created model b"]
+    every_line: list[str] = []
+    with BatchedLog(every_line.append, every=0) as log:
+        log("first")
+        log("second")
+    assert every_line == ["first", "second"]
+
+
+def test_manifest_object_is_unpickled_when_current_and_parsed_when_not(tmp_path: Path) -> None:
+    """A copy of the project: its first load parses (writing manifest.json and the pickle), a later
+    process's load unpickles without parsing (manifest.json untouched), and a stale or broken cache
+    makes it parse again. The unpickled manifest has the generic tests dbt can compile."""
+    project_dir = tmp_path / "dbt_project"
+    shutil.copytree(
+        Path(dbt_project().project_dir), project_dir, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    manifest_file, cache = (
+        Path(project.manifest_path),
+        Path(project.manifest_path).with_name("manifest.pickle"),
+    )
+    parsed = load_manifest(project)
+    assert manifest_file.exists() and cache.exists()
+    written = manifest_file.stat().st_mtime_ns
+
+    dbt_runner._PARSED.clear()  # as a new process
+    unpickled = load_manifest(project)
+    assert manifest_file.stat().st_mtime_ns == written  # not parsed again
+    assert sorted(unpickled.nodes) == sorted(parsed.nodes)
+    assert any(type(node).__name__ == "GenericTestNode" for node in unpickled.nodes.values())
+
+    dbt_runner._PARSED.clear()
+    cache.write_bytes(b"not a pickle")
+    load_manifest(project)
+    assert manifest_file.stat().st_mtime_ns != written  # parsed, and the cache written anew
+    dbt_runner._PARSED.clear()
+    rewritten = manifest_file.stat().st_mtime_ns
+    load_manifest(project)
+    assert manifest_file.stat().st_mtime_ns == rewritten
+
+    model = next(project_dir.glob("models/marts/*.sql"))
+    os.utime(model, ns=(rewritten + 10**9, rewritten + 10**9))  # a dbt file newer than the manifest
+    dbt_runner._PARSED.clear()
+    load_manifest(project)
+    assert manifest_file.stat().st_mtime_ns > rewritten
