@@ -11,6 +11,7 @@ Results come from dbt's own result objects, not from parsing its log output.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import threading
@@ -167,6 +168,18 @@ def _stamp(project: DbtProject) -> str:
     return f"{__version__}|{stat.st_mtime_ns}|{stat.st_size}"
 
 
+def _manifest_fields(manifest: Any) -> dict[str, Any]:
+    """The Manifest's own data, without its lookups (rebuilt when first used). Pickling the object
+    itself is not safe: dbt's `Manifest.__reduce_ex__` (1.11) passes its lookups positionally but
+    leaves `fixtures` out, so each lands one field off (the source lookup becomes a ref lookup and
+    every model fails to compile) whenever they were built before the pickle."""
+    return {
+        field.name: getattr(manifest, field.name)
+        for field in dataclasses.fields(manifest)
+        if field.init and not field.name.startswith("_")
+    }
+
+
 def parse(project: DbtProject) -> Any:
     """`dbt parse` in-process: writes the manifest file and returns dbt's Manifest object, which is
     also pickled beside the file for later processes (`load_manifest`)."""
@@ -177,19 +190,23 @@ def parse(project: DbtProject) -> Any:
         result = dbtRunner().invoke(["--quiet", "parse", *dbt_args(project, Path(project.target_path))])
     if not result.success or not path.exists():
         raise RuntimeError(f"dbt parse failed: {result.exception}")
-    stamp = _stamp(project)
-    _PARSED.update(stamp=stamp, manifest=result.result)
+    _PARSED.update(stamp=_stamp(project), manifest=result.result)
+    write_manifest_cache(project, result.result)
+    return result.result
+
+
+def write_manifest_cache(project: DbtProject, manifest: Any) -> None:
+    """Pickle `manifest`, made from the current manifest file, beside it for `load_manifest`."""
     cache = _cache_path(project)
     partial = cache.with_name(f"{cache.name}.{os.getpid()}")
     with contextlib.suppress(OSError):  # a read-only checkout only loses the cache
-        partial.write_bytes(pickle.dumps((stamp, result.result)))
+        partial.write_bytes(pickle.dumps((_stamp(project), _manifest_fields(manifest))))
         partial.replace(cache)  # whole or not at all, for a process reading it meanwhile
-    return result.result
 
 
 def load_manifest(project: DbtProject) -> Any:
     """dbt's Manifest object for `dbtRunner`, once per process: unpickled from beside the manifest
-    file when it was made with that file and this dbt (0.01 s), else parsed. A partial parse only to
+    file when it was made with that file and this dbt (0.04 s), else parsed. A partial parse only to
     get the object cost 1.3 s at every run's first dbt step, although the Definitions' import had
     just made the file current; a Manifest rebuilt from manifest.json is not the same object (its
     generic tests come back as singular tests, which dbt cannot compile)."""
@@ -197,8 +214,11 @@ def load_manifest(project: DbtProject) -> Any:
         return parse(project)
     stamp = _stamp(project)
     if _PARSED.get("stamp") != stamp:
+        from dbt.contracts.graph.manifest import Manifest
+
         try:
-            cached_stamp, manifest = pickle.loads(_cache_path(project).read_bytes())
+            cached_stamp, fields = pickle.loads(_cache_path(project).read_bytes())
+            manifest = Manifest(**fields)
         except Exception:  # missing, truncated, or from classes that changed: parse instead
             cached_stamp = manifest = None
         if cached_stamp != stamp:

@@ -13,7 +13,7 @@ import duckdb
 from dagster_dbt import DbtProject
 
 from orchestration import dbt_runner
-from orchestration.dbt_runner import BatchedLog, load_manifest
+from orchestration.dbt_runner import BatchedLog, load_manifest, run_dbt, write_manifest_cache
 from orchestration.definitions import ASSETS
 from orchestration.project import dbt_project
 from orchestration.resources import build_resources
@@ -98,11 +98,22 @@ def test_manifest_object_is_unpickled_when_current_and_parsed_when_not(tmp_path:
     assert manifest_file.exists() and cache.exists()
     written = manifest_file.stat().st_mtime_ns
 
+    # dbt builds its lookups on first use; a manifest pickled after that must still compile
+    assert parsed.ref_lookup is not None and parsed.source_lookup is not None
+    write_manifest_cache(project, parsed)
     dbt_runner._PARSED.clear()  # as a new process
     unpickled = load_manifest(project)
     assert manifest_file.stat().st_mtime_ns == written  # not parsed again
-    assert sorted(unpickled.nodes) == sorted(parsed.nodes)
+    assert unpickled is not parsed and sorted(unpickled.nodes) == sorted(parsed.nodes)
     assert any(type(node).__name__ == "GenericTestNode" for node in unpickled.nodes.values())
+    compiled = run_dbt(
+        ["compile", "--select", "stg_raw__lines not_null_stg_raw__lines_file_id"],
+        project,
+        tmp_path / "warehouse.duckdb",
+        tmp_path / "target",
+    )
+    assert compiled.success, compiled.error
+    assert manifest_file.stat().st_mtime_ns == written
 
     dbt_runner._PARSED.clear()
     cache.write_bytes(b"not a pickle")
