@@ -88,6 +88,10 @@ def scope_key(stage: str) -> str:
     return hashlib.sha256(suite_path(stage).read_bytes() + rules.encode()).hexdigest()[:16]
 
 
+#: The scope of a gate with no file to validate.
+EMPTY_SCOPE = "select file_id from quality.gate_scope where false"
+
+
 def gate_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> tuple[str | None, int]:
     """SQL giving the files this gate has not passed under `key` (written to quality.gate_scope), and
     their number; None (the whole tables) when it has passed none under `key`."""
@@ -104,6 +108,11 @@ def gate_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> tuple[s
         [stage, stage],
     )
     files = con.execute("select count(*) from quality.gate_scope where stage = ?", [stage]).fetchall()[0][0]
+    if not files:
+        # no file to validate (a run that only brought a repeated file): a scope DuckDB can see is
+        # empty when it plans. An empty `file_id in (...)` over the staging view of raw.lines still
+        # computed the view's columns for every line first: 7.7 s of the staging gate at 1 GB.
+        return EMPTY_SCOPE, 0
     return f"select file_id from quality.gate_scope where stage = '{stage}'", files
 
 
