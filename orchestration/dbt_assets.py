@@ -18,7 +18,7 @@ import duckdb as _duckdb
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from assets.analysis import analysis_version
-from orchestration.dbt_runner import BatchedLog, DbtRun, run_dbt
+from orchestration.dbt_runner import DbtRun, run_dbt
 from orchestration.layer_sql import LAYER_FILES, sql_digest
 from orchestration.metadata import table_metadata
 from orchestration.project import dbt_project, manifest_json
@@ -179,15 +179,14 @@ def _build_in_batches(
             f"{layer}: files {(batch - 1) * FILES_PER_BUILD + 1}-{batch * FILES_PER_BUILD} of {pending}"
         )
         command = ["run", "--select", f"path:models/{layer},tag:per_file", *variables]
-        with BatchedLog(context.log.info) as on_log:
-            run = run_dbt(
-                [*command, *(["--full-refresh"] if full_refresh else [])],
-                dbt_project(),
-                Path(duckdb.database),
-                target,
-                on_log=on_log,
-                memory_limit=duckdb.memory_limit,
-            )
+        run = run_dbt(
+            [*command, *(["--full-refresh"] if full_refresh else [])],
+            dbt_project(),
+            Path(duckdb.database),
+            target,
+            on_log=context.log.info,
+            memory_limit=duckdb.memory_limit,
+        )
         if not run.success:
             raise dg.Failure(description=f"dbt run of the {layer} layer (batch {batch}) failed: {run.error}")
         if full_refresh:
@@ -208,14 +207,13 @@ def _run_layer_on_spark(
     also DuckDB views in the warehouse, so the report, the analyst copy and ad hoc SQL read Spark's."""
     keys = _node_keys()
     selection = _selection(context, layer_select, keys)
-    with BatchedLog(context.log.info) as on_log:
-        run = run_dbt_on_spark(
-            ["build", "--select", selection],
-            paths.spark_path,
-            paths.parquet,
-            paths.spark_path / "dagster" / layer,
-            on_log=on_log,
-        )
+    run = run_dbt_on_spark(
+        ["build", "--select", selection],
+        paths.spark_path,
+        paths.parquet,
+        paths.spark_path / "dagster" / layer,
+        on_log=context.log.info,
+    )
     built = [
         ".".join(keys[r.unique_id].path) for r in run.results if r.unique_id in keys and r.status == "success"
     ]
@@ -296,16 +294,14 @@ def _run_layer(
         command += ["--full-refresh"] if still_full else []
     elif full_refresh:
         command.append("--full-refresh")
-    # the models and tests finished, every few seconds: the run log is never silent for long
-    with BatchedLog(context.log.info) as on_log:
-        run = run_dbt(
-            command,
-            dbt_project(),
-            Path(duckdb.database),
-            target,
-            on_log=on_log,
-            memory_limit=duckdb.memory_limit,
-        )
+    run = run_dbt(
+        command,
+        dbt_project(),
+        Path(duckdb.database),
+        target,
+        on_log=context.log.info,  # the models and tests finished, every few seconds: never silent for long
+        memory_limit=duckdb.memory_limit,
+    )
     with duckdb.get_connection() as con:
         if full_refresh and run.success and selection == layer_select:
             con.execute(

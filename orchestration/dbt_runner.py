@@ -254,17 +254,20 @@ def run_dbt(
     memory_limit: str = DEFAULT_DUCKDB_MEMORY,
 ) -> DbtRun:
     """`dbt <command>` in-process against `warehouse`, with DuckDB's `memory_limit` (profiles.yml reads
-    both from the environment); `on_log` hears each node as it finishes."""
+    both from the environment); `on_log` hears the nodes' lines as they finish, a few seconds' worth
+    at a time (`BatchedLog`)."""
     from dbt.cli.main import dbtRunner
 
+    batched = BatchedLog(on_log) if on_log is not None else None
+
     def callback(event: Any) -> None:
-        if on_log is not None and event.info.name in (
+        if batched is not None and event.info.name in (
             "LogModelResult",
             "LogSeedResult",
             "LogTestResult",
             "LogSnapshotResult",
         ):
-            on_log(event.info.msg)
+            batched(event.info.msg)
 
     manifest = load_manifest(project)
     if _catalog(manifest) != Path(warehouse).stem:
@@ -284,6 +287,8 @@ def run_dbt(
             )
         finally:
             _release_duckdb()
+            if batched is not None:
+                batched.flush()
     if no_json and hasattr(outcome.result, "write"):
         outcome.result.write(str(Path(project.project_dir) / target_path / "run_results.json"))
     results: list[NodeResult] = []

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.dbt_runner import DbtRun, NodeResult
+from orchestration.dbt_runner import BatchedLog, DbtRun, NodeResult
 from orchestration.project import manifest_json
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
@@ -311,19 +311,26 @@ def run_dbt_on_spark(
     on_log: Callable[[str], None] | None = None,
 ) -> DbtRun:
     """`dbt <command> --target spark` in a process of its own, as a DbtRun (orchestration/dbt_runner.py):
-    the nodes' results come from the run's run_results.json; `on_log` hears each node's log line."""
+    the nodes' results come from the run's run_results.json; `on_log` hears the nodes' log lines, a few
+    seconds' worth at a time (`BatchedLog`)."""
     require_java()
     work_dir.mkdir(parents=True, exist_ok=True)
     results_file = work_dir / "target" / "run_results.json"
     results_file.unlink(missing_ok=True)
 
-    def node_line(line: str) -> None:  # each model and test as it finishes: the run log is never silent
-        if on_log is not None and NODE_LINE.search(line):
-            on_log(line.strip())
+    batched = BatchedLog(on_log) if on_log is not None else None
 
-    code, log, _ = dbt_process(
-        [*command, "--target", "spark"], work_dir, spark_env(parquet_root, spark_dir), node_line
-    )
+    def node_line(line: str) -> None:  # each model and test as it finishes: the run log is never silent
+        if batched is not None and NODE_LINE.search(line):
+            batched(line.strip())
+
+    try:
+        code, log, _ = dbt_process(
+            [*command, "--target", "spark"], work_dir, spark_env(parquet_root, spark_dir), node_line
+        )
+    finally:
+        if batched is not None:
+            batched.flush()
     attached = {uid: node.get("attached_node") for uid, node in manifest_json()["nodes"].items()}
     results = [
         NodeResult(

@@ -90,10 +90,7 @@ def test_manifest_object_is_unpickled_when_current_and_parsed_when_not(tmp_path:
         Path(dbt_project().project_dir), project_dir, ignore=shutil.ignore_patterns("target", "logs")
     )
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    manifest_file, cache = (
-        Path(project.manifest_path),
-        Path(project.manifest_path).with_name("manifest.pickle"),
-    )
+    manifest_file, cache = Path(project.manifest_path), dbt_runner._cache_path(project)
     parsed = load_manifest(project)
     assert manifest_file.exists() and cache.exists()
     written = manifest_file.stat().st_mtime_ns
