@@ -98,6 +98,42 @@ def test_run_suite_releases_the_duckdb_file(built: Built) -> None:
     assert out.stdout.strip() == "ok", out.stderr[-500:]
 
 
+def test_a_gate_runs_without_loading_scipy_stats(tmp_path: Path, built: Built) -> None:
+    """GE imports scipy.stats for expectations our suites do not use (1.0 s of a run's first gate);
+    `defer_scipy_stats` leaves it unloaded through a real suite, and whole on first use. A fresh
+    interpreter, since this one may have loaded it already."""
+    copy = tmp_path / "copy.duckdb"
+    copy_warehouse(built.settings.warehouse, copy)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from orchestration.gx_suites import run_suite
+        outcomes = run_suite("raw", {str(copy)!r})
+        print("PASSED", sum(o.success for o in outcomes), len(outcomes))
+        print("STATS LOADED", "scipy.stats._stats_py" in sys.modules)
+        from scipy import stats
+        print("ENTROPY", round(float(stats.entropy([0.5, 0.5], base=2)), 6))
+        print("STATS LOADED", "scipy.stats._stats_py" in sys.modules)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        timeout=300,
+    )
+    lines = out.stdout.splitlines()
+    passed = next(line for line in lines if line.startswith("PASSED")).split()
+    assert passed[1] == passed[2] != "0", out.stderr[-2000:]
+    assert [line for line in lines if line.startswith(("STATS", "ENTROPY"))] == [
+        "STATS LOADED False",
+        "ENTROPY 1.0",
+        "STATS LOADED True",
+    ]
+
+
 def test_failures_carry_examples(tmp_path: Path, built: Built) -> None:
     copy = tmp_path / "copy.duckdb"
     copy_warehouse(built.settings.warehouse, copy)
