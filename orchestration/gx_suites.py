@@ -20,12 +20,15 @@ A suite file is GE's own ExpectationSuite JSON; each expectation names the table
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import types
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -57,27 +60,37 @@ class _DialectName(str):
         return str(self)
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module until one of its attributes is asked for, then imports it and takes its
+    contents. It has its own `__file__` and `__spec__`, so a scan of `sys.modules` (dbt's behaviour
+    flags call `inspect.getmodule`, which checks every module's `__file__`) does not load it; the
+    standard library's `importlib.util.LazyLoader` loads on any attribute, those included."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        module = importlib.import_module(self.__name__)  # also sets it on its package
+        self.__dict__.update(module.__dict__)
+        return getattr(module, name)
+
+
 def defer_scipy_stats() -> None:
     """Let `import great_expectations` skip scipy.stats until something uses it: GE imports it for
     expectations our suites do not use (KL divergence, KS tests), 1.0 s of its 3.7 s import, paid
-    at every run's first gate. It is registered with the standard library's lazy loader
-    (`importlib.util.LazyLoader`) and set on the `scipy` package, so GE's `from scipy import stats`
-    binds it without running it; its first attribute lookup loads it whole. Does nothing once GE or
+    at every run's first gate. A stand-in (`_Deferred`) is set in `sys.modules` and on the `scipy`
+    package, so GE's `from scipy import stats` binds it without running it. Does nothing once GE or
     scipy.stats is imported."""
     if "great_expectations" in sys.modules or "scipy.stats" in sys.modules:
         return
-    import importlib.util
-
     import scipy
 
     spec = importlib.util.find_spec("scipy.stats")
-    if spec is None or spec.loader is None:
+    if spec is None:
         return
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scipy.stats"] = module
-    spec.loader.exec_module(module)
-    scipy.stats = module  # the package's own lookup would import it, and the import machinery load it
+    stand_in = _Deferred("scipy.stats")
+    stand_in.__file__, stand_in.__spec__, stand_in.__package__ = spec.origin, spec, "scipy.stats"
+    sys.modules["scipy.stats"] = stand_in
+    scipy.stats = stand_in  # the package's own lookup would import it
 
 
 def register_duckdb_dialect() -> None:
