@@ -74,27 +74,35 @@ class _Deferred(types.ModuleType):
         return getattr(module, name)
 
 
-def defer_scipy_stats() -> None:
-    """Let `import great_expectations` skip scipy.stats until something uses it: GE imports it for
-    expectations our suites do not use (KL divergence, KS tests), 1.0 s of its 3.7 s import, paid
-    at every run's first gate. A stand-in (`_Deferred`) is set in `sys.modules` and on the `scipy`
-    package, so GE's `from scipy import stats` binds it without running it. Does nothing once GE or
-    scipy.stats is imported."""
-    if "great_expectations" in sys.modules or "scipy.stats" in sys.modules:
-        return
-    import scipy
+#: Modules `import great_expectations` imports only for expectations our suites do not use (KL
+#: divergence, KS tests): 1.0 s of its 3.7 s, paid at every run's first gate. (altair, for their
+#: charts, is imported too, but most of its 0.5 s is modules GE needs anyway: measured no gain.)
+DEFERRED_BY_GE = ("scipy.stats",)
 
-    spec = importlib.util.find_spec("scipy.stats")
-    if spec is None:
+
+def defer_unused_ge_imports() -> None:
+    """Let `import great_expectations` skip DEFERRED_BY_GE until something uses them. A stand-in
+    (`_Deferred`) is set in `sys.modules` and on its package, so GE's `from scipy import stats` binds
+    it without running it. Does nothing once GE is imported, or for a
+    module already imported."""
+    if "great_expectations" in sys.modules:
         return
-    stand_in = _Deferred("scipy.stats")
-    stand_in.__file__, stand_in.__spec__, stand_in.__package__ = spec.origin, spec, "scipy.stats"
-    sys.modules["scipy.stats"] = stand_in
-    scipy.stats = stand_in  # the package's own lookup would import it
+    for name in DEFERRED_BY_GE:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)  # imports its package, if any
+        if spec is None:
+            continue
+        stand_in = _Deferred(name)
+        stand_in.__file__, stand_in.__spec__, stand_in.__package__ = spec.origin, spec, name
+        sys.modules[name] = stand_in
+        package, _, attribute = name.rpartition(".")
+        if package:
+            setattr(sys.modules[package], attribute, stand_in)  # the package's own lookup would import it
 
 
 def register_duckdb_dialect() -> None:
-    defer_scipy_stats()
+    defer_unused_ge_imports()
     from great_expectations.execution_engine import sqlalchemy_execution_engine as engine_module
 
     dialects = engine_module._PERSISTED_CONNECTION_DIALECTS
@@ -209,7 +217,7 @@ def _validate(
     examples_of: Callable[[Any, str, str], list[dict[str, Any]]],
 ) -> list[ExpectationOutcome]:
     """Validate each table's expectations on the batch `get_batch` gives; one outcome per expectation."""
-    defer_scipy_stats()
+    defer_unused_ge_imports()
     import great_expectations as gx
 
     outcomes: list[ExpectationOutcome] = []
@@ -249,7 +257,7 @@ def _validate(
 
 
 def _context() -> Any:
-    defer_scipy_stats()
+    defer_unused_ge_imports()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -100,7 +100,7 @@ def test_run_suite_releases_the_duckdb_file(built: Built) -> None:
 
 def test_a_gate_runs_without_loading_scipy_stats(tmp_path: Path, built: Built) -> None:
     """GE imports scipy.stats for expectations our suites do not use (1.0 s of a run's first gate);
-    `defer_scipy_stats` leaves it unloaded through a real suite and through the scan of every module
+    `defer_unused_ge_imports` leaves it unloaded through a real suite and through the scan of every module
     that dbt's behaviour flags make at each dbt invocation, and whole on first use. A fresh
     interpreter, since this one may have loaded it already."""
     copy = tmp_path / "copy.duckdb"
