@@ -94,8 +94,8 @@ EMPTY_SCOPE = "select file_id from quality.gate_scope where false"
 
 def gate_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> tuple[str | None, int]:
     """SQL giving the files this gate has not passed under `key` (written to quality.gate_scope), and
-    their number; None (the whole tables) when it has passed none under `key`."""
-    con.execute(GATE_FILES_DDL)
+    their number; None (the whole tables) when it has passed none under `key`. The gate's tables
+    must exist (`GATE_FILES_DDL`)."""
     con.execute("delete from quality.gate_files where stage = ? and scope_key <> ?", [stage, key])
     if not con.execute("select count(*) from quality.gate_files where stage = ?", [stage]).fetchall()[0][0]:
         return None, 0
@@ -116,11 +116,12 @@ def gate_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> tuple[s
     return f"select file_id from quality.gate_scope where stage = '{stage}'", files
 
 
-def record_passed(con: _duckdb.DuckDBPyConnection, stage: str, key: str, scoped: bool) -> None:
-    """The files this gate has now passed: the scope's, or every file after a whole validation."""
-    source = f"(select file_id from quality.gate_scope where stage = '{stage}')" if scoped else "raw.files"
+def record_passed(con: _duckdb.DuckDBPyConnection, stage: str, key: str, scope: str | None) -> None:
+    """The files this gate has now passed: those of its `scope` (from `gate_scope`), or every file
+    after a whole validation (None)."""
+    files = scope if scope is not None else "select file_id from raw.files"
     con.execute(
-        f"insert into quality.gate_files select ?, ?, file_id from {source} "
+        f"insert into quality.gate_files select ?, ?, file_id from ({files}) as passed "
         "where file_id not in (select file_id from quality.gate_files where stage = ?)",
         [stage, key, stage],
     )
@@ -129,8 +130,8 @@ def record_passed(con: _duckdb.DuckDBPyConnection, stage: str, key: str, scoped:
 def matched_scope(con: _duckdb.DuckDBPyConnection, stage: str, key: str) -> dt.datetime | None:
     """The match whose rows this gate last passed under `key`: the suite's matched tables
     are validated on the rows stamped after it. None (the whole tables) when it passed none, or a
-    full match ran since (it can split groups: every row is in question again)."""
-    con.execute(GATE_FILES_DDL)
+    full match ran since (it can split groups: every row is in question again). The gate's tables
+    must exist (`GATE_FILES_DDL`)."""
     con.execute("delete from quality.gate_matches where stage = ? and scope_key <> ?", [stage, key])
     passed = con.execute(
         "select max(matched_at) from quality.gate_matches where stage = ?", [stage]
@@ -181,6 +182,7 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
         scope, since, key, files = None, None, scope_key(stage), 0
         if tracks_files:
             with duckdb.get_connection() as con:
+                con.execute(GATE_FILES_DDL)
                 scope, files = gate_scope(con, stage, key)
                 since = matched_scope(con, stage, key) if matched else None
         context.log.info(
@@ -198,7 +200,7 @@ def build_gate(stage: str) -> dg.AssetChecksDefinition:
         with duckdb.get_connection() as con:
             record_results(con, context.run.run_id, outcomes)
             if tracks_files and all(o.success for o in outcomes):
-                record_passed(con, stage, key, scope is not None)
+                record_passed(con, stage, key, scope)
                 if matched:
                     record_matched(con, stage, key)
             index = render_report(con, paths.report_path, context.run.run_id)

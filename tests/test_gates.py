@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.checks import EMPTY_SCOPE, gate_scope, scope_key
+from orchestration.checks import EMPTY_SCOPE, gate_scope, record_passed, scope_key
 from orchestration.gx_suites import batch_query, run_suite
 from tests.conftest import Built, copy_sample, copy_warehouse, make_settings, run_pipeline
 
@@ -217,3 +217,8 @@ def test_a_gate_with_no_new_file_plans_its_per_file_batches_as_empty(built: Buil
             "select count(*) from raw.lines where file_id = (select min(file_id) from raw.files)"
         ).fetchall()
         assert con.execute(f"select count(*) from ({batch})").fetchall() == expected != [(0,)]
+        # once passed, that file is recorded under the key, and the next scope is empty again
+        record_passed(con, "staging", scope_key("staging"), scope)
+        recorded = "select count(*) from quality.gate_files where stage = 'staging'"
+        assert con.execute(recorded).fetchall() == con.execute("select count(*) from raw.files").fetchall()
+        assert gate_scope(con, "staging", scope_key("staging")) == (EMPTY_SCOPE, 0)
