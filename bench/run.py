@@ -3,12 +3,13 @@
 For each size, in one run: (a) the baseline — DuckDB's `read_csv` of every file into a lines table;
 (b) the whole pipeline through Dagster (`python -m orchestration.cli run`, every asset and gate) in a
 fresh warehouse; (c) per-stage times from the run's own Dagster event log; (d) peak RSS of the run's
-process tree, sampled every 0.2 s; (e) an incremental run after one new ~1 MB file lands; (f) at the
+process tree, sampled every 0.2 s; (e) incremental runs, each after one new ~1 MB file lands (three by
+default, since one run's time varies by seconds on a shared machine: the median is reported); (f) at the
 `--spark-sizes` (100 MB by default) the same dbt project built on Spark (local[2]) and on DuckDB, each
 as one `dbt build` process from the same sources, and the text analysis on Spark. Writes the table,
 the machine's description and a chart to docs/benchmarks.md / docs/img/benchmarks.png.
 
-    python -m bench.run --sizes 10MB,100MB [--spark-sizes 100MB] [--out docs/benchmarks.md] [--work data/bench]
+    python -m bench.run --sizes 10MB,100MB [--spark-sizes 100MB] [--incremental-runs 3] [--out docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -88,8 +90,18 @@ class SizeResult:
     baseline_seconds: float
     baseline_lines: int
     full: PipelineRun
-    incremental: PipelineRun | None
+    incremental: PipelineRun | None  # the last incremental run: the warehouse is as it left it
     spark: SparkRun | None = None
+    incremental_runs: list[PipelineRun] = field(default_factory=list)  # every incremental run, in order
+
+    @property
+    def incremental_seconds(self) -> list[float]:
+        runs = self.incremental_runs or ([self.incremental] if self.incremental else [])
+        return [run.seconds for run in runs]
+
+    @property
+    def incremental_median(self) -> float | None:
+        return statistics.median(self.incremental_seconds) if self.incremental_seconds else None
 
     @property
     def ratio(self) -> float:
@@ -166,7 +178,12 @@ def _stage_seconds(home: Path, peak_at: float | None = None) -> tuple[dict[str, 
     return stages, metadata["matching"].value if "matching" in metadata else "", at_peak if peak_at else ""
 
 
-INCOMING = "incoming_1mb.txt"  # the new file of the incremental run
+INCOMING = "incoming_1mb.txt"  # the new file of the first incremental run
+
+
+def incoming_name(run: int) -> str:
+    """The new file of incremental run `run` (1, 2, ...): INCOMING, then incoming_1mb_2.txt, ..."""
+    return INCOMING if run == 1 else INCOMING.replace(".txt", f"_{run}.txt")
 
 
 def run_pipeline(root: Path, raw_dir: Path, **settings_overrides: object) -> PipelineRun:
@@ -256,8 +273,15 @@ def bench_spark(root: Path, raw: Path, pipeline: PipelineRun) -> SparkRun:
 
 
 def bench_size(
-    size_text: str, work: Path, seed: int, incremental: bool = True, spark: bool = False
+    size_text: str,
+    work: Path,
+    seed: int,
+    incremental: bool = True,
+    spark: bool = False,
+    incremental_runs: int = 3,
 ) -> SizeResult:
+    """The baseline, the full run and `incremental_runs` incremental runs (each after its own new
+    file) at one size, and at Spark sizes the Spark builds."""
     size = parse_size(size_text)
     corpus_dir = work / f"corpus-{size_text}-seed{seed}"
     stats_file = corpus_dir.with_suffix(".json")
@@ -282,13 +306,16 @@ def bench_size(
         f"(during {full.peak_rss_stage or '?'}), ok={full.success}",
         flush=True,
     )
-    inc = None
-    if incremental and full.success:
+    inc, inc_runs = None, []
+    for run in range(1, incremental_runs + 1) if incremental and full.success else ():
         # one new 1 MB file, landed in the corpus' latest dated folder (its news is from that day)
         latest = max(p for p in raw.iterdir() if p.is_dir())
-        one_file(latest / INCOMING, parse_size("1MB"), seed + 1000)
+        one_file(latest / incoming_name(run), parse_size("1MB"), seed + 999 + run)
         inc = run_pipeline(root, raw)
-        print(f"[{size_text}] incremental {inc.seconds:.1f} s (matching {inc.matching})", flush=True)
+        inc_runs.append(inc)
+        print(f"[{size_text}] incremental {run}: {inc.seconds:.1f} s (matching {inc.matching})", flush=True)
+        if not inc.success:
+            break
     on_spark = None
     if spark and full.success:
         on_spark = bench_spark(root, raw, full)
@@ -299,7 +326,9 @@ def bench_size(
             f"the job on Spark {job.seconds:.1f} s, ok={job.success}",
             flush=True,
         )
-    return SizeResult(size_text, asdict(stats), baseline_seconds, baseline_lines, full, inc, on_spark)
+    return SizeResult(
+        size_text, asdict(stats), baseline_seconds, baseline_lines, full, inc, on_spark, inc_runs
+    )
 
 
 def machine() -> str:
@@ -337,7 +366,12 @@ def write_report(results: list[SizeResult], out: Path, chart: Path, rewritten: b
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        inc = f"{r.incremental.seconds:.1f}" if r.incremental else "—"
+        runs = r.incremental_seconds
+        inc = (
+            "—" if r.incremental_median is None
+            else f"{r.incremental_median:.1f}" if len(runs) < 2
+            else f"{r.incremental_median:.1f} (median of {len(runs)}: {min(runs):.1f}–{max(runs):.1f})"
+        )  # fmt: skip
         # a failed run's time is how long it ran before failing, not a pipeline time: no ratio
         seconds = f"{r.full.seconds:.1f}" if r.full.success else f"FAILED after {r.full.seconds:.0f}"
         ratio = f"{r.ratio:.0f}×" if r.full.success else "—"
@@ -362,7 +396,7 @@ def write_report(results: list[SizeResult], out: Path, chart: Path, rewritten: b
     if any(r.incremental for r in results):
         lines += [
             "",
-            "Seconds per stage (incremental run after one new file):",
+            "Seconds per stage (the last incremental run, after one new file):",
             "",
             "| stage | " + " | ".join(r.size for r in results if r.incremental) + " |",
             "|---|" + "---:|" * sum(1 for r in results if r.incremental),
@@ -484,6 +518,7 @@ def _load_result(item: dict) -> SizeResult:
         item["size"], item["corpus"], item["baseline_seconds"], item["baseline_lines"],
         PipelineRun(**item["full"]), PipelineRun(**inc) if inc else None,
         SparkRun(**{**spark, "job": PipelineRun(**spark["job"]) if spark.get("job") else None}) if spark else None,
+        [PipelineRun(**run) for run in item.get("incremental_runs", [])],  # none saved before there were several
     )  # fmt: skip
 
 
@@ -495,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--chart", type=Path, default=PROJECT_ROOT / "docs" / "img" / "benchmarks.png")
     parser.add_argument("--no-incremental", action="store_true")
+    parser.add_argument("--incremental-runs", type=int, default=3, help="incremental runs per size")
     parser.add_argument("--spark-sizes", default="100MB", help="sizes also built on Spark ('' for none)")
     parser.add_argument("--report-only", type=Path, help="rewrite the report from a saved benchmarks.json")
     args = parser.parse_args(argv)
@@ -504,7 +540,14 @@ def main(argv: list[str] | None = None) -> int:
         sizes = args.sizes.split(",")
         spark_sizes = {s.strip() for s in args.spark_sizes.split(",") if s.strip()}
         results = [
-            bench_size(s.strip(), args.work, args.seed, not args.no_incremental, s.strip() in spark_sizes)
+            bench_size(
+                s.strip(),
+                args.work,
+                args.seed,
+                not args.no_incremental,
+                s.strip() in spark_sizes,
+                args.incremental_runs,
+            )
             for s in sizes
         ]
     write_report(results, args.out, args.chart, rewritten=args.report_only is not None)

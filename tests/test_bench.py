@@ -12,7 +12,7 @@ import duckdb
 from assets.analysis import KEYS, MatchPlan, match_all
 from bench import corpus
 from bench.incremental_matching import match_drift
-from bench.run import INCOMING, STAGES, bench_size, write_report
+from bench.run import STAGES, bench_size, incoming_name, write_report
 
 
 def _digest(folder: Path) -> str:
@@ -47,28 +47,36 @@ def test_corpus_is_deterministic_sized_and_has_every_shape(tmp_path: Path) -> No
 
 
 def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
-    result = bench_size("1MB", tmp_path / "work", seed=3, spark=True)
+    result = bench_size("1MB", tmp_path / "work", seed=3, spark=True, incremental_runs=2)
     corpus_dir = tmp_path / "work" / "corpus-1MB-seed3"
     files = sorted(corpus_dir.rglob("*.txt"))
     assert result.full.success and result.incremental is not None and result.incremental.success
     assert result.baseline_seconds > 0 and result.baseline_lines > 0
-    # the pipeline kept every line of every file, and the incremental run added exactly one file
+    # the pipeline kept every line of every file, and each incremental run added exactly one file
     with duckdb.connect(str(tmp_path / "work" / "run-1MB" / "warehouse.duckdb"), read_only=True) as con:
         per_file = dict(
             con.execute("select path, line_count from raw.files where status = 'loaded'").fetchall()
         )
-        incoming, size = con.execute(
-            "select path, size_bytes from raw.files where path like ?", [f"%{INCOMING}"]
-        ).fetchall()[0]
-    # the new file is a real megabyte, landed in the corpus' latest dated folder
-    assert size >= 1024**2 and incoming.startswith(max(p.parent.name for p in files))
-    assert len(per_file) == len(files) + 1
-    assert result.full.lines == sum(v for k, v in per_file.items() if k != incoming)
+        sizes = dict(con.execute("select path, size_bytes from raw.files").fetchall())
+    incoming = [path for path in per_file if path.rsplit("/", 1)[-1] in (incoming_name(1), incoming_name(2))]
+    # the new files are real megabytes, landed in the corpus' latest dated folder
+    assert len(incoming) == 2 and incoming_name(1) != incoming_name(2)
+    assert all(
+        sizes[path] >= 1024**2 and path.startswith(max(p.parent.name for p in files)) for path in incoming
+    )
+    assert len(per_file) == len(files) + 2
+    assert result.full.lines == sum(v for k, v in per_file.items() if k not in incoming)
+    # two runs, timed each; `incremental` is the last, which left the warehouse as it is
+    assert len(result.incremental_seconds) == 2 and min(result.incremental_seconds) > 0
+    assert result.incremental.seconds == result.incremental_seconds[-1]
     assert result.incremental.lines == sum(per_file.values())
     assert result.full.headlines > 0 and result.incremental.headlines > result.full.headlines
     # the new file (article pages, few headlines) adds less than rematch_growth: matched incrementally
     assert result.full.matching == "full: first match"
-    assert result.incremental.matching.startswith("incremental: 1 new files, ")
+    first, last = result.incremental_runs
+    assert first.matching.startswith("incremental: 1 new files, ")
+    # at 1 MB, the second megabyte brings more new headlines than a full match's 10%: all are matched again
+    assert last is result.incremental and last.matching.startswith("full: ") and "exceed 10%" in last.matching
     assert set(STAGES.values()) <= set(result.full.stages)
     assert {"· language + topics", "· duplicates + stories"} <= set(result.full.stages)
     assert sum(result.full.stages[s] for s in STAGES.values()) <= result.full.seconds
@@ -98,7 +106,7 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     )
     assert result.spark is not None and result.spark.success
     assert result.spark.analysis_rows == stored
-    # the whole job on Spark, from the warehouse as the incremental run left it: the same headlines
+    # the whole job on Spark, from the warehouse as the last incremental run left it: the same headlines
     job = result.spark.job
     assert job is not None and job.success and job.headlines == result.incremental.headlines
     assert {"dbt marts", "gate marts", "text analysis"} <= set(job.stages)
@@ -108,6 +116,7 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     write_report([result], out, chart)
     text = out.read_text(encoding="utf-8")
     assert f"| 1MB | {len(files)} | {result.full.lines} |" in text and "dbt marts" in text
+    assert f"{result.incremental_median:.1f} (median of 2: " in text
     assert (
         f"| 1MB | {result.spark.parquet_export_seconds:.1f} | {result.spark.dbt_duckdb_seconds:.1f} |" in text
     )
@@ -117,3 +126,4 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = json.loads(out.with_suffix(".json").read_text())[0]
     assert saved["size"] == "1MB" and saved["spark"]["job"]["headlines"] == job.headlines
+    assert [run["seconds"] for run in saved["incremental_runs"]] == result.incremental_seconds
