@@ -83,8 +83,7 @@ DEFERRED_BY_GE = ("scipy.stats",)
 def defer_unused_ge_imports() -> None:
     """Let `import great_expectations` skip DEFERRED_BY_GE until something uses them. A stand-in
     (`_Deferred`) is set in `sys.modules` and on its package, so GE's `from scipy import stats` binds
-    it without running it. Does nothing once GE is imported, or for a
-    module already imported."""
+    it without running it. Does nothing once GE is imported, nor for a module already imported."""
     if "great_expectations" in sys.modules:
         return
     for name in DEFERRED_BY_GE:
