@@ -369,6 +369,8 @@ def write_report(results: list[SizeResult], out: Path, chart: Path, rewritten: b
         runs = r.incremental_seconds
         inc = (
             "—" if r.incremental_median is None
+            # the harness stops at a failed run: its time is how long it ran, not a run's time
+            else f"FAILED after {runs[-1]:.0f} (run {len(runs)})" if r.incremental and not r.incremental.success
             else f"{r.incremental_median:.1f}" if len(runs) < 2
             else f"{r.incremental_median:.1f} (median of {len(runs)}: {min(runs):.1f}–{max(runs):.1f})"
         )  # fmt: skip

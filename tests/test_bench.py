@@ -12,7 +12,7 @@ import duckdb
 from assets.analysis import KEYS, MatchPlan, match_all
 from bench import corpus
 from bench.incremental_matching import match_drift
-from bench.run import STAGES, bench_size, incoming_name, write_report
+from bench.run import STAGES, PipelineRun, SizeResult, bench_size, incoming_name, write_report
 
 
 def _digest(folder: Path) -> str:
@@ -127,3 +127,16 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     saved = json.loads(out.with_suffix(".json").read_text())[0]
     assert saved["size"] == "1MB" and saved["spark"]["job"]["headlines"] == job.headlines
     assert [run["seconds"] for run in saved["incremental_runs"]] == result.incremental_seconds
+
+
+def test_report_gives_the_incremental_runs_median_and_a_failed_run_as_failed(tmp_path: Path) -> None:
+    """The incremental cell: the median and range of the runs, or the failed run where the harness stopped."""
+    corpus = {"files": 1, "bytes": 1, "headlines": 1, "articles": 0}
+    full = PipelineRun(60.0, 100.0, True, {"load": 1.0})
+    runs = [PipelineRun(seconds, 100.0, True, {"load": 1.0}) for seconds in (31.0, 44.5, 33.0)]
+    failed = PipelineRun(12.0, 100.0, False, {"load": 1.0})
+    out, chart = tmp_path / "benchmarks.md", tmp_path / "benchmarks.png"
+    write_report([SizeResult("1MB", corpus, 1.0, 10, full, runs[-1], None, runs)], out, chart)
+    assert "| 33.0 (median of 3: 31.0–44.5) |" in out.read_text(encoding="utf-8")
+    write_report([SizeResult("1MB", corpus, 1.0, 10, full, failed, None, [runs[0], failed])], out, chart)
+    assert "| FAILED after 12 (run 2) |" in out.read_text(encoding="utf-8")
