@@ -4,6 +4,7 @@ Dagster and never open the warehouse: DuckDB allows one writer)."""
 
 import datetime as dt
 import hashlib
+import atexit
 import multiprocessing
 import os
 import re
@@ -229,7 +230,9 @@ def _one_thread_each() -> None:
 
 def _warm_worker(parent: int) -> None:
     """Start-up of the warm worker: load every model the analysis uses, then exit if the run's
-    process goes (a killed run must not leave it behind)."""
+    process goes (a killed run must not leave it behind). It ends without the interpreter's teardown:
+    it has nothing to flush, and the teardown of DuckDB's bindings printed leak reports."""
+    atexit.register(os._exit, 0)  # registered last, so it runs first at exit
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     language.load_models()
     topics.load_rules()

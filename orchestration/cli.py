@@ -1,6 +1,10 @@
 """`python -m orchestration.cli run`: materialize every asset through Dagster and print a summary.
 
 Used by `make run`. The run is recorded in the instance at $DAGSTER_HOME, so it shows in the UI.
+When a resident runner listens for that instance (`python -m orchestration.cli serve`, `make serve`:
+orchestration/resident.py), the run goes to its standby, which has its imports done; otherwise it
+runs in this process. This module imports Dagster and DuckDB only inside its functions, so a run
+handed to the resident runner costs this process no more than Python's start.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
-
-import dagster as dg
-import duckdb
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from orchestration.settings import PROJECT_ROOT, Settings
 
+if TYPE_CHECKING:
+    import dagster as dg
+
 
 def _instance() -> dg.DagsterInstance:
+    import dagster as dg
+
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
@@ -41,6 +47,8 @@ def warehouse_summary(database: str) -> dict[str, int]:
         "headlines": "select count(*) from marts.headlines",
         "articles": "select count(*) from marts.articles",
     }
+    import duckdb
+
     counts: dict[str, int] = {}
     with duckdb.connect(database, read_only=True) as con:
         for name, sql in queries.items():
@@ -66,14 +74,17 @@ def command_env(settings: Settings, dagster_home: Path) -> dict[str, str]:
     }
 
 
-def run() -> int:
-    from orchestration.definitions import defs
-
+def run(instance: dg.DagsterInstance | None = None, job: Any = None, where: str = "") -> int:
+    """Execute the whole job in this process and print a summary (`instance` and `job` when a
+    standby of the resident runner prepared them; `where` says so in the summary)."""
     settings = Settings.from_env()
+    if job is None:
+        from orchestration.definitions import defs
+
+        job = defs.resolve_job_def("newsroom_all")
     started = time.perf_counter()
-    job = defs.resolve_job_def("newsroom_all")
     result = job.execute_in_process(
-        instance=_instance(),
+        instance=instance or _instance(),
         raise_on_error=False,
         # progress and warnings on the console; every event is still in the run's event log
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -93,7 +104,8 @@ def run() -> int:
 
     print()
     print(
-        f"newsroom run {result.run_id[:8]} {'succeeded' if result.success and not failed else 'FAILED'} in {elapsed:.1f} s"
+        f"newsroom run {result.run_id[:8]} {'succeeded' if result.success and not failed else 'FAILED'} "
+        f"in {elapsed:.1f} s{' ' + where if where else ''}"
     )
     print(
         f"  files      {counts['files_loaded']} loaded, {counts['files_empty']} empty, "
@@ -117,9 +129,20 @@ def run() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`run`: the job on the resident runner when one listens for this instance, else here.
+    `serve`: be that resident runner (until Ctrl-C or SIGTERM)."""
+    from orchestration import resident
+
     parser = argparse.ArgumentParser(prog="newsroom")
-    parser.add_argument("command", choices=["run"])
-    parser.parse_args(argv)
+    parser.add_argument("command", choices=["run", "serve"])
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return resident.serve()
+    answer = resident.request("run")
+    if answer.exit_code is not None:
+        return answer.exit_code
+    if answer.reason not in ("no resident runner", "no DAGSTER_HOME", f"{resident.RESIDENT_ENV}=0"):
+        print(f"running here: {answer.reason}", file=sys.stderr, flush=True)
     return run()
 
 
@@ -129,9 +152,9 @@ def exit_without_teardown(code: int) -> NoReturn:
     summary, a 1 GB incremental run (docs/benchmarks_notes.md). What must happen at exit still does:
     the warm analysis worker is stopped, the log handlers and the streams are flushed, and the
     process's exit handlers run (temporary files, multiprocessing's semaphores)."""
-    from assets.file_analysis import cool_down
-
-    cool_down(wait=True)
+    analysis = sys.modules.get("assets.file_analysis")  # not imported when the resident runner ran it
+    if analysis is not None:
+        analysis.cool_down(wait=True)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

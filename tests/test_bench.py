@@ -47,7 +47,8 @@ def test_corpus_is_deterministic_sized_and_has_every_shape(tmp_path: Path) -> No
 
 
 def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
-    result = bench_size("1MB", tmp_path / "work", seed=3, spark=True, incremental_runs=2)
+    # one incremental run in a new process, then one handed to the resident runner (`cli serve`)
+    result = bench_size("1MB", tmp_path / "work", seed=3, spark=True, incremental_runs=1)
     corpus_dir = tmp_path / "work" / "corpus-1MB-seed3"
     files = sorted(corpus_dir.rglob("*.txt"))
     assert result.full.success and result.incremental is not None and result.incremental.success
@@ -66,17 +67,25 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     )
     assert len(per_file) == len(files) + 2
     assert result.full.lines == sum(v for k, v in per_file.items() if k not in incoming)
-    # two runs, timed each; `incremental` is the last, which left the warehouse as it is
-    assert len(result.incremental_seconds) == 2 and min(result.incremental_seconds) > 0
-    assert result.incremental.seconds == result.incremental_seconds[-1]
+    # two runs, timed each: a cold one, then one on the resident runner, whose standby ran the job
+    # through the same instance (its steps are in the event log); `incremental` is the last
+    first, last = result.incremental_runs
+    assert result.cold_runs == [first] and result.resident_runs == [last] and last is result.incremental
+    assert min(result.incremental_seconds + result.resident_seconds) > 0
+    assert last.success and set(STAGES.values()) <= set(last.stages) and last.peak_rss_mb > 100
+    assert "on the resident runner" in (tmp_path / "work" / "run-1MB" / "run.log").read_text(encoding="utf-8")
     assert result.incremental.lines == sum(per_file.values())
-    assert result.full.headlines > 0 and result.incremental.headlines > result.full.headlines
+    assert (
+        result.full.headlines
+        > 0
+        < first.headlines - result.full.headlines
+        < last.headlines - result.full.headlines
+    )
     # the new file (article pages, few headlines) adds less than rematch_growth: matched incrementally
     assert result.full.matching == "full: first match"
-    first, last = result.incremental_runs
     assert first.matching.startswith("incremental: 1 new files, ")
     # at 1 MB, the second megabyte brings more new headlines than a full match's 10%: all are matched again
-    assert last is result.incremental and last.matching.startswith("full: ") and "exceed 10%" in last.matching
+    assert last.matching.startswith("full: ") and "exceed 10%" in last.matching
     assert set(STAGES.values()) <= set(result.full.stages)
     assert {"· language + topics", "· duplicates + stories"} <= set(result.full.stages)
     assert sum(result.full.stages[s] for s in STAGES.values()) <= result.full.seconds
@@ -116,7 +125,7 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     write_report([result], out, chart)
     text = out.read_text(encoding="utf-8")
     assert f"| 1MB | {len(files)} | {result.full.lines} |" in text and "dbt marts" in text
-    assert f"{result.incremental_median:.1f} (median of 2: " in text
+    assert f"| {first.seconds:.1f} | {last.seconds:.1f} |" in text
     assert (
         f"| 1MB | {result.spark.parquet_export_seconds:.1f} | {result.spark.dbt_duckdb_seconds:.1f} |" in text
     )
@@ -126,7 +135,10 @@ def test_harness_end_to_end_at_one_megabyte(tmp_path: Path) -> None:
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = json.loads(out.with_suffix(".json").read_text())[0]
     assert saved["size"] == "1MB" and saved["spark"]["job"]["headlines"] == job.headlines
-    assert [run["seconds"] for run in saved["incremental_runs"]] == result.incremental_seconds
+    assert [(run["seconds"], run["resident"]) for run in saved["incremental_runs"]] == [
+        (first.seconds, False),
+        (last.seconds, True),
+    ]
 
 
 def test_report_gives_the_incremental_runs_median_and_a_failed_run_as_failed(tmp_path: Path) -> None:
@@ -134,9 +146,15 @@ def test_report_gives_the_incremental_runs_median_and_a_failed_run_as_failed(tmp
     corpus = {"files": 1, "bytes": 1, "headlines": 1, "articles": 0}
     full = PipelineRun(60.0, 100.0, True, {"load": 1.0})
     runs = [PipelineRun(seconds, 100.0, True, {"load": 1.0}) for seconds in (31.0, 44.5, 33.0)]
+    resident = [PipelineRun(s, 100.0, True, {"load": 1.0}, resident=True) for s in (25.0, 24.0, 29.5)]
     failed = PipelineRun(12.0, 100.0, False, {"load": 1.0})
     out, chart = tmp_path / "benchmarks.md", tmp_path / "benchmarks.png"
+    alternated = [run for pair in zip(runs, resident, strict=True) for run in pair]
+    write_report([SizeResult("1MB", corpus, 1.0, 10, full, alternated[-1], None, alternated)], out, chart)
+    text = out.read_text(encoding="utf-8")
+    assert "| 33.0 (median of 3: 31.0–44.5) | 25.0 (median of 3: 24.0–29.5) |" in text
+    assert "| stage | 1MB | 1MB, resident |" in text
     write_report([SizeResult("1MB", corpus, 1.0, 10, full, runs[-1], None, runs)], out, chart)
-    assert "| 33.0 (median of 3: 31.0–44.5) |" in out.read_text(encoding="utf-8")
+    assert "| 33.0 (median of 3: 31.0–44.5) | — |" in out.read_text(encoding="utf-8")
     write_report([SizeResult("1MB", corpus, 1.0, 10, full, failed, None, [runs[0], failed])], out, chart)
     assert "| FAILED after 12 (run 2) |" in out.read_text(encoding="utf-8")
