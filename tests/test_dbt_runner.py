@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -126,3 +127,17 @@ def test_manifest_object_is_unpickled_when_current_and_parsed_when_not(tmp_path:
     dbt_runner._PARSED.clear()
     load_manifest(project)
     assert manifest_file.stat().st_mtime_ns > rewritten
+
+
+def test_warm_up_invokes_dbt_without_touching_the_warehouse(built: Built, tmp_path: Path) -> None:
+    """The resident runner's standby calls `warm_up` while other processes may write the warehouse:
+    it must neither create nor lock the file (a writer opens it meanwhile), and leave no target."""
+    missing = tmp_path / "nowhere" / "warehouse.duckdb"
+    assert dbt_runner.warm_up(dbt_project(), missing)
+    assert not missing.parent.exists()
+    settings = make_settings(tmp_path)
+    copy_warehouse(built.settings.warehouse, settings.warehouse)
+    with duckdb.connect(str(settings.warehouse)) as writer:  # held open for writing meanwhile
+        assert dbt_runner.warm_up(dbt_project(), settings.warehouse)
+        writer.execute("create table written_meanwhile as select 1 as x")
+    assert not list(Path(tempfile.gettempdir()).glob("newsroom-dbt-warm-*"))
