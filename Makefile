@@ -11,13 +11,14 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help install scale java redis browser run test bench eval ui dev sql docs lint format manifest spark clean
+.PHONY: help install scale java redis browser run serve test bench eval ui dev sql docs lint format manifest spark clean
 
 # Browser tests drive Debian's chromium through Playwright (never Playwright's own download).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run    install, materialize every asset on data/raw, print a summary"
+	@echo "make serve  keep a run process ready (imports done): later make run calls start at once (Ctrl-C stops it)"
 	@echo "make test   install, run the test suite"
 	@echo "make bench  corpus of 10 MB, 100 MB, 1 GB vs DuckDB's own load -> docs/benchmarks.md (BENCH_SIZES=...)"
 	@echo "make eval   language, topic, duplicate and story accuracy -> docs/evaluation.md"
@@ -67,6 +68,10 @@ manifest: install
 
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.cli run
+
+# The resident runner (orchestration/resident.py): `make run` and the bench hand their runs to it.
+serve: install $(DAGSTER_HOME)/dagster.yaml manifest
+	$(BIN)/python -m orchestration.cli serve
 
 browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \

@@ -2,9 +2,9 @@
 headlines. Pure functions over plain data, so that worker processes can run them (they import no
 Dagster and never open the warehouse: DuckDB allows one writer)."""
 
+import atexit
 import datetime as dt
 import hashlib
-import atexit
 import multiprocessing
 import os
 import re

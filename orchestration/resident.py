@@ -166,10 +166,20 @@ def request(kind: str = "run", env: dict[str, str] | None = None, timeout: float
             send_message(sock, message, [0, 1, 2])
         else:
             send_message(sock, message)
-        answer, _ = receive_message(sock)  # Ctrl-C closes the socket: the supervisor interrupts the run
-    if answer is None:
-        return Answer(None, "the resident runner closed the connection")
-    return Answer(answer.get("exit_code"), answer.get("reason", ""), bool(answer.get("ready")))
+        started = False
+        while True:  # Ctrl-C here closes the socket: the supervisor interrupts the run
+            answer, _ = receive_message(sock)
+            if answer is None:
+                if started:  # the run began there: running it again here would run it twice
+                    print(
+                        "the resident runner stopped during the run (its outcome is in the Dagster UI)",
+                        file=sys.stderr,
+                    )
+                    return Answer(1, "the resident runner stopped during the run")
+                return Answer(None, "the resident runner closed the connection")
+            if not answer.get("started"):
+                return Answer(answer.get("exit_code"), answer.get("reason", ""), bool(answer.get("ready")))
+            started = True
 
 
 def wait_ready(env: dict[str, str], supervisor: subprocess.Popen | None = None, timeout: float = 300) -> None:
@@ -242,6 +252,7 @@ class Supervisor:
         #: the code's fingerprint now (`code_fingerprint` of the project; tests pass their own)
         self.fingerprint = fingerprint or (lambda: code_fingerprint(PROJECT_ROOT, env.get("DAGSTER_HOME")))
         self.standby: Standby | None = None
+        self.running: Standby | None = None
         self.finishing: Standby | None = None
 
     def log(self, text: str) -> None:
@@ -300,6 +311,7 @@ class Supervisor:
                 send_message(conn, {"reason": "a run needs the client's stdin, stdout and stderr"})
                 return
             self.standby = None  # used once
+            send_message(conn, {"started": True})
             exit_code = self.run(conn, standby, message["cwd"], fds)
             send_message(conn, {"exit_code": exit_code})
         finally:
@@ -308,6 +320,7 @@ class Supervisor:
 
     def run(self, conn: socket.socket, standby: Standby, cwd: str, fds: list[int]) -> int:
         started = time.perf_counter()
+        self.running = standby
         send_message(standby.sock, {"cwd": cwd}, fds)
         exit_code: int | None = None
         with selectors.DefaultSelector() as selector:
@@ -328,10 +341,20 @@ class Supervisor:
             returncode = standby.proc.wait()
             exit_code = returncode if returncode > 0 else 128 - returncode
         self.log(f"run done in {time.perf_counter() - started:.1f} s, exit code {exit_code}")
-        self.finishing = standby  # the client gets its answer before the standby's own exit
+        self.running, self.finishing = None, standby  # the client gets its answer before the standby exits
         return exit_code
 
     def close(self) -> None:
+        """Stop the standby; interrupt a run in progress (SIGINT, so Dagster records how it ended)."""
+        if self.running is not None:
+            self.log("stopping: interrupting the run in progress")
+            with contextlib.suppress(ProcessLookupError):
+                self.running.proc.send_signal(signal.SIGINT)
+            try:
+                self.running.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.running.proc.kill()
+            self.running = None
         if self.standby is not None:
             self.standby.stop()
             self.standby = None

@@ -185,3 +185,48 @@ def test_the_standby_leaves_no_process_behind(tmp_path: Path) -> None:
     while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family):
         assert time.monotonic() < deadline, [p.cmdline() for p in family if p.is_running()]
         time.sleep(0.2)
+
+
+def test_a_client_that_goes_away_interrupts_its_run(tmp_path: Path) -> None:
+    """Ctrl-C in `make run` reaches the run on the standby (the client's socket closes, the
+    supervisor sends SIGINT): Dagster records the run as ended, not started forever, the warehouse
+    is free again, and the next client's run succeeds."""
+    import dagster as dg
+
+    env = _env(tmp_path)
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below, after the process
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        resident.wait_ready(env, server)
+        client = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert client.stdout is not None
+        for line in client.stdout:  # the standby writes to the client's terminal: the run has begun
+            if "raw_files_and_lines" in line:
+                break
+        client.send_signal(signal.SIGINT)
+        client.communicate(timeout=60)
+        assert client.returncode != 0
+        deadline = time.monotonic() + 120
+        while "run done" not in (tmp_path / "serve.log").read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert "the client went away: interrupting the run" in (tmp_path / "serve.log").read_text()
+        with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+            (interrupted,) = instance.get_runs()
+            assert interrupted.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+        resident.wait_ready(env, server)
+        after = _cli(env, "run")
+        assert after.returncode == 0 and "on the resident runner" in after.stdout, after.stdout + after.stderr
+    finally:
+        server.terminate()
+        server.wait(60)
+        log.close()
