@@ -4,6 +4,7 @@ clients it must not serve."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from orchestration import resident
@@ -24,6 +26,25 @@ SAMPLE = PROJECT_ROOT / "data" / "raw"
 def _env(root: Path) -> dict[str, str]:
     settings = Settings(SAMPLE, root / "warehouse.duckdb", root / "report", root / "analytics.duckdb")
     return command_env(settings, root / "home")
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path) -> Iterator[tuple[dict[str, str], subprocess.Popen]]:
+    """`cli serve` on the sample in tmp_path, its log in serve.log, once its standby is ready."""
+    env = _env(tmp_path)
+    with open(tmp_path / "serve.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            resident.wait_ready(env, server)
+            yield env, server
+        finally:
+            server.terminate()
+            server.wait(60)
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -108,13 +129,7 @@ def test_runs_on_the_resident_runner_match_runs_in_their_own_process(tmp_path: P
     """Two runs on the runner's standbys around one in its own process, on the sample: the first
     builds the warehouse and prints where it ran, the others find nothing new and duplicate
     nothing; a client with other settings is refused (and so runs in its own process)."""
-    env = _env(tmp_path)
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below, after the process
-    server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        resident.wait_ready(env, server)
+    with _serving(tmp_path) as (env, server):
         assert _cli(env, "serve").returncode == 1  # one runner per instance
         first = _cli(env, "run")
         assert first.returncode == 0, first.stdout + first.stderr
@@ -139,10 +154,6 @@ def test_runs_on_the_resident_runner_match_runs_in_their_own_process(tmp_path: P
             runs = instance.get_runs()
         printed = {out.stdout.split("newsroom run ")[1][:8] for out in (first, cold, second)}
         assert {run.run_id[:8] for run in runs} == printed and all(run.is_success for run in runs)
-    finally:
-        server.terminate()
-        server.wait(60)
-        log.close()
     assert not resident.socket_path(env["DAGSTER_HOME"]).exists()  # removed when it stopped
     text = (tmp_path / "serve.log").read_text()
     assert text.count("run done in") == 2 and "stopped" in text
@@ -193,13 +204,7 @@ def test_a_client_that_goes_away_interrupts_its_run(tmp_path: Path) -> None:
     is free again, and the next client's run succeeds."""
     import dagster as dg
 
-    env = _env(tmp_path)
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below, after the process
-    server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        resident.wait_ready(env, server)
+    with _serving(tmp_path) as (env, server):
         client = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", "run"],
             env=env,
@@ -226,7 +231,3 @@ def test_a_client_that_goes_away_interrupts_its_run(tmp_path: Path) -> None:
         resident.wait_ready(env, server)
         after = _cli(env, "run")
         assert after.returncode == 0 and "on the resident runner" in after.stdout, after.stdout + after.stderr
-    finally:
-        server.terminate()
-        server.wait(60)
-        log.close()
