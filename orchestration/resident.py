@@ -205,12 +205,14 @@ def wait_ready(env: dict[str, str], supervisor: subprocess.Popen | None = None, 
 class Standby:
     """One standby process and the supervisor's end of its socket pair."""
 
-    def __init__(self, fingerprint: str) -> None:
+    def __init__(self, fingerprint: str, env: dict[str, str]) -> None:
+        """Start a standby with `env`: the supervisor's settings, whatever this process's own are."""
         ours, theirs = socket.socketpair()
         self.sock = ours
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "orchestration.resident", "standby", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
+            env=env,
             cwd=PROJECT_ROOT,
             start_new_session=True,  # Ctrl-C in the supervisor's terminal stops the supervisor, which stops it
         )
@@ -263,7 +265,7 @@ class Supervisor:
         current = self.fingerprint()
         for _attempt in range(2):
             if self.standby is None:
-                self.standby = Standby(current)
+                self.standby = Standby(current, self.env)
             if not self.standby.wait_ready():
                 self.log("the standby died while setting up; starting another")
                 self.standby = None
@@ -290,7 +292,7 @@ class Supervisor:
                 self.finishing.sock.close()
                 self.finishing = None
             if self.standby is None:
-                self.standby = Standby(self.fingerprint())
+                self.standby = Standby(self.fingerprint(), self.env)
 
     def handle(self, conn: socket.socket) -> None:
         message, fds = receive_message(conn, max_fds=3)
