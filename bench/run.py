@@ -28,7 +28,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import psutil
 
 from bench.corpus import CorpusStats, generate, one_file, parse_size
 from orchestration.cli import command_env, warehouse_summary
-from orchestration.resident import RESIDENT_ENV, wait_ready
+from orchestration.resident import RESIDENT_ENV, serving, wait_ready
 from orchestration.settings import PROJECT_ROOT, Settings
 
 #: Dagster step keys -> the stage names of the report (in pipeline order).
@@ -249,24 +248,10 @@ def run_pipeline(
     return result
 
 
-@contextlib.contextmanager
-def resident_runner(root: Path, raw_dir: Path) -> Iterator[subprocess.Popen]:
+def resident_runner(root: Path, raw_dir: Path) -> contextlib.AbstractContextManager[subprocess.Popen]:
     """`python -m orchestration.cli serve` for the warehouse and instance of `run_pipeline(root,
     raw_dir)`, once its first standby is ready; stopped (SIGTERM) on exit."""
-    env = bench_env(root, raw_dir)
-    with open(root / "resident.log", "a", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_ready(env, proc)
-            yield proc
-        finally:
-            proc.terminate()
-            proc.wait(60)
+    return serving(bench_env(root, raw_dir), root / "resident.log")
 
 
 def bench_spark(root: Path, raw: Path, pipeline: PipelineRun) -> SparkRun:

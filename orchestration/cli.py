@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     answer = resident.request("run")
     if answer.exit_code is not None:
         return answer.exit_code
-    if answer.reason not in ("no resident runner", "no DAGSTER_HOME", f"{resident.RESIDENT_ENV}=0"):
+    if answer.reason not in (resident.NO_RUNNER, resident.NO_HOME, resident.OPTED_OUT):
         print(f"running here: {answer.reason}", file=sys.stderr, flush=True)
     return run()
 

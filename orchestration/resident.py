@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ RESIDENT_ENV = "NEWSROOM_RESIDENT"
 CODE_DIRS = ("assets", "orchestration", "expectations", "dbt_project")
 _SKIPPED_DIRS = {"target", "logs", "dbt_packages", "__pycache__", ".pytest_cache"}
 _MAX_MESSAGE = 1 << 20
+#: Why `request` left a run to its caller when that is the normal case, not worth a word to the user.
+NO_RUNNER, NO_HOME, OPTED_OUT = "no resident runner", "no DAGSTER_HOME", f"{RESIDENT_ENV}=0"
 
 
 def socket_path(dagster_home: str | os.PathLike[str]) -> Path:
@@ -146,9 +148,9 @@ def request(kind: str = "run", env: dict[str, str] | None = None, timeout: float
     (`"ping"`). An Answer without an exit code means: run it yourself."""
     env = dict(os.environ if env is None else env)
     if env.get(RESIDENT_ENV, "1") == "0":
-        return Answer(None, f"{RESIDENT_ENV}=0")
+        return Answer(None, OPTED_OUT)
     if not env.get("DAGSTER_HOME"):
-        return Answer(None, "no DAGSTER_HOME")
+        return Answer(None, NO_HOME)
     path = socket_path(env["DAGSTER_HOME"])
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -156,7 +158,7 @@ def request(kind: str = "run", env: dict[str, str] | None = None, timeout: float
         sock.connect(str(path))
     except OSError:
         sock.close()
-        return Answer(None, "no resident runner")
+        return Answer(None, NO_RUNNER)
     with sock:
         sock.settimeout(timeout)
         message = {"kind": kind, "settings": settings_key(env), "cwd": os.getcwd()}
@@ -193,10 +195,29 @@ def wait_ready(env: dict[str, str], supervisor: subprocess.Popen | None = None, 
         answer = request("ping", env, timeout=timeout)
         if answer.ready:
             return
-        if answer.reason != "no resident runner":  # not yet listening
+        if answer.reason != NO_RUNNER:  # not yet listening
             raise RuntimeError(f"the resident runner cannot serve: {answer.reason}")
         time.sleep(0.2)
     raise TimeoutError("the resident runner had no standby ready in time")
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
+    """`python -m orchestration.cli serve` with `env` (its output in log_path), once its first standby
+    is ready; stopped with SIGTERM on exit. For the bench and the tests."""
+    with open(log_path, "a", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_ready(env, proc)
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(60)
 
 
 # --- the supervisor --------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from orchestration import resident
@@ -28,23 +27,9 @@ def _env(root: Path) -> dict[str, str]:
     return command_env(settings, root / "home")
 
 
-@contextlib.contextmanager
-def _serving(tmp_path: Path) -> Iterator[tuple[dict[str, str], subprocess.Popen]]:
+def _serving(tmp_path: Path) -> contextlib.AbstractContextManager[subprocess.Popen]:
     """`cli serve` on the sample in tmp_path, its log in serve.log, once its standby is ready."""
-    env = _env(tmp_path)
-    with open(tmp_path / "serve.log", "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            resident.wait_ready(env, server)
-            yield env, server
-        finally:
-            server.terminate()
-            server.wait(60)
+    return resident.serving(_env(tmp_path), tmp_path / "serve.log")
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -129,7 +114,8 @@ def test_runs_on_the_resident_runner_match_runs_in_their_own_process(tmp_path: P
     """Two runs on the runner's standbys around one in its own process, on the sample: the first
     builds the warehouse and prints where it ran, the others find nothing new and duplicate
     nothing; a client with other settings is refused (and so runs in its own process)."""
-    with _serving(tmp_path) as (env, server):
+    with _serving(tmp_path) as server:
+        env = _env(tmp_path)
         assert _cli(env, "serve").returncode == 1  # one runner per instance
         first = _cli(env, "run")
         assert first.returncode == 0, first.stdout + first.stderr
@@ -204,7 +190,8 @@ def test_a_client_that_goes_away_interrupts_its_run(tmp_path: Path) -> None:
     is free again, and the next client's run succeeds."""
     import dagster as dg
 
-    with _serving(tmp_path) as (env, server):
+    with _serving(tmp_path) as server:
+        env = _env(tmp_path)
         client = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", "run"],
             env=env,
