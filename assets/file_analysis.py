@@ -247,17 +247,19 @@ def _exit_with(parent: int) -> None:
 _warm: list[ProcessPoolExecutor] = []  # at most one, kept for the life of this process
 
 
-def warm_up() -> None:
+def warm_up() -> Future[int] | None:
     """Start a worker process that loads the analysis' models now, for a run that will analyse a few
     new files later in this process (the in-process executor). Loading lingua's models takes about
     7 s of one core and holds the GIL, so loading them in a thread would stall the run's dbt steps
     and gates; in a process of its own it uses the core they leave idle, and the analysis finds the
-    models loaded. The worker serves every later run of this process."""
-    if not _warm:
-        context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and Dagster
-        pool = ProcessPoolExecutor(1, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(),))
-        pool.submit(int)  # the executor starts its worker on the first task
-        _warm.append(pool)
+    models loaded. The worker serves every later run of this process. Returns the worker's first task,
+    done once the models are loaded (None when the worker was already started)."""
+    if _warm:
+        return None
+    context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and Dagster
+    pool = ProcessPoolExecutor(1, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(),))
+    _warm.append(pool)
+    return pool.submit(int)  # the executor starts its worker on the first task, after the initializer
 
 
 def warm_worker() -> bool:

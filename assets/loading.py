@@ -95,8 +95,10 @@ def raw_files_and_lines(context: dg.AssetExecutionContext, duckdb: Warehouse, pa
     with duckdb.get_connection() as con:
         report = load_raw_dir(con, paths.raw_path, on_batch=on_batch)
         if _analysed_here_later(context, paths, report.new_lines):
-            warm_up()
-            context.log.info("the text analysis' models are loading in a worker process meanwhile")
+            if warm_up() is not None:
+                context.log.info("the text analysis' models are loading in a worker process meanwhile")
+            else:
+                context.log.info("the text analysis' models are loaded in this process' warm worker")
         parquet_files = parquet_store.write_raw(con, paths.parquet) if paths.parquet else 0
         if paths.parquet:
             context.log.info(f"Parquet copy under {paths.parquet}: lines of {parquet_files} new files")

@@ -120,6 +120,8 @@ def test_runs_on_the_resident_runner_match_runs_in_their_own_process(tmp_path: P
         first = _cli(env, "run")
         assert first.returncode == 0, first.stdout + first.stderr
         assert "succeeded" in first.stdout and "on the resident runner" in first.stdout
+        # the standby was ready only once its warm worker had the analysis' models loaded
+        assert "models are loaded in this process' warm worker" in first.stdout + first.stderr
         built = warehouse_summary(str(tmp_path / "warehouse.duckdb"))
         assert built["files_loaded"] == 2 and built["headlines"] > 0 and built["articles"] > 0
         assert (tmp_path / "analytics.duckdb").exists() and (tmp_path / "report" / "index.html").exists()
