@@ -384,3 +384,81 @@ def test_the_marts_apply_the_match_log_and_compare_whole_tables_after_a_full_mat
     assert set(query(settings, f"select {pair} from marts.headline_pairs")) == set(
         query(settings, f"select {pair} from intermediate.headline_pairs")
     )
+
+
+#: Two sample headlines in stories of their own, and a new headline that tells both.
+APART = (
+    "Olympic champion Zheng out of Australian Open",
+    "Rare gorilla twins born in conflict-hit DR Congo nature park",
+)
+BRIDGE = "Olympic champion Zheng out of Australian Open as rare gorilla twins born in DR Congo nature park"
+
+
+def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
+    built: Built, tmp_path: Path
+) -> None:
+    """A new headline that joins two older stories merges them under the smaller id. marts.stories
+    drops the emptied story from the headlines the merge re-stamped (macros/marts.sql,
+    delete_emptied_stories), without comparing every story with every headline: a story row no
+    headline names, planted behind the pipeline's back, survives that run and goes at the next full
+    match. Otherwise the table equals a build from scratch."""
+    settings = make_settings(tmp_path / "merged")
+    copy_warehouse(built.settings.warehouse, settings.warehouse)
+    for path in built.settings.raw_dir.iterdir():
+        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    marks = ",".join("?" * len(APART))
+    before = {
+        s
+        for (s,) in query(
+            settings, f"select story_id from marts.headlines where text in ({marks})", list(APART)
+        )
+    }
+    assert len(before) == 2
+    planted = "0" * 32
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(
+            "insert into marts.stories by name select ? as story_id, topic, language, matched_at "
+            "from marts.stories limit 1",
+            [planted],
+        )
+    (settings.raw_dir / "desk_bridge.txt").write_text(f"Desk bridge\n-\n{BRIDGE}\n", encoding="utf-8")
+    assert run_pipeline(settings).success
+    assert query(settings, "select mode from intermediate.matching_state") == [("incremental",)]
+    after = {
+        s
+        for (s,) in query(
+            settings, f"select story_id from marts.headlines where text in ({marks})", list(APART)
+        )
+    }
+    assert len(after) == 1  # merged
+    emptied = sorted(before - after)
+    assert emptied
+    stories = {s for (s,) in query(settings, "select story_id from marts.stories")}
+    assert not stories & set(emptied) and after <= stories
+    assert planted in stories  # not a candidate: no headline re-stamped by this match names it
+
+    rebuilt = make_settings(tmp_path / "rebuilt")
+    copy_warehouse(settings.warehouse, rebuilt.warehouse)
+    for path in settings.raw_dir.iterdir():
+        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
+    with duckdb.connect(str(rebuilt.warehouse)) as con:
+        con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
+    assert run_pipeline(rebuilt).success
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("delete from marts.stories where story_id = ?", [planted])
+    assert _rows(settings, "marts.stories") == _rows(rebuilt, "marts.stories")
+
+    # a full match compares every story again: a planted row goes
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(
+            "insert into marts.stories by name select ? as story_id, topic, language, matched_at "
+            "from marts.stories limit 1",
+            [planted],
+        )
+        con.execute("update intermediate.matching_state set headlines_at_full = 1")
+    (settings.raw_dir / "desk_later.txt").write_text(
+        "Desk later\n-\nA new bridge opens downtown\n", encoding="utf-8"
+    )
+    assert run_pipeline(settings).success
+    assert query(settings, "select mode from intermediate.matching_state") == [("full",)]
+    assert not query(settings, "select story_id from marts.stories where story_id = ?", [planted])

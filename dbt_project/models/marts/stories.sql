@@ -2,9 +2,7 @@
     seen; the topic is the most common topic among the story's headlines. Kept, not rebuilt
     (macros/marts.sql, aggregate_config): a build redoes the stories of the headlines matched since
     the last one, and drops the stories a merge emptied. -#}
-{{ newsroom.aggregate_config(
-    'story_id', "delete from {{ this }} where story_id not in (select distinct story_id from {{ ref('headlines') }})"
-) }}
+{{ newsroom.aggregate_config('story_id', "{{ newsroom.delete_emptied_stories() }}") }}
 {%- set in_full = newsroom.aggregates_in_full() %}
 with headlines as (
     select * from {{ ref('headlines') }}
