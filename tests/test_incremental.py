@@ -462,3 +462,71 @@ def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
     assert run_pipeline(settings).success
     assert query(settings, "select mode from intermediate.matching_state") == [("full",)]
     assert not query(settings, "select story_id from marts.stories where story_id = ?", [planted])
+
+
+#: A sample story (four headlines, one file) and a new headline that joins it without repeating one.
+STOCKS = "Stocks mixed as traders await US jobs data, oil rebounds"
+JOINS_STOCKS = "Traders await US jobs data as Asian stocks slide"
+
+
+def test_a_story_that_only_gains_a_headline_recounts_only_the_new_day(built: Built, tmp_path: Path) -> None:
+    """topic_counts redoes the days of the headlines matched since its last build, and every day of a
+    story only when the story's topic, language or id changed (stories.labelled_at). On a warehouse
+    loaded over two days, a new headline today that joins a story of two days ago leaves that day's
+    cells as they were (not rewritten), and the table equals a build from scratch."""
+    from assets.decoding import sha256_hex
+    from assets.file_analysis import headline_id
+
+    settings = make_settings(tmp_path / "days")
+    copy_warehouse(built.settings.warehouse, settings.warehouse)
+    for path in built.settings.raw_dir.iterdir():
+        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    story = query(settings, "select story_id, file_id from marts.headlines where text = ?", [STOCKS])[0]
+    with duckdb.connect(str(settings.warehouse)) as con:  # the story's file came two days ago
+        con.execute(
+            "update raw.files set loaded_at = loaded_at - interval 2 day where file_id = ?", [story[1]]
+        )
+        con.execute("delete from intermediate.dbt_layer_builds")  # every layer rebuilt with that date
+    assert run_pipeline(settings).success
+    days = [d for (d,) in query(settings, "select distinct day from marts.topic_counts order by day")]
+    assert len(days) == 2
+    old_day = query(settings, "select load_date from marts.headlines where text = ?", [STOCKS])[0][0]
+    assert old_day == days[0]
+    before = query(settings, "select * from marts.topic_counts where day = ? order by all", [old_day])
+
+    # a new file today; its headline's id sorts after the story's, so the story keeps its id
+    content = next(
+        text
+        for text in (f"Desk S{k}\n-\n{JOINS_STOCKS}\n" for k in range(10_000))
+        if all(headline_id(sha256_hex(text.encode()), n) > story[0] for n in (2, 3))
+    )
+    (settings.raw_dir / "desk_s.txt").write_text(content, encoding="utf-8")
+    assert run_pipeline(settings).success
+    assert query(settings, "select mode from intermediate.matching_state") == [("incremental",)]
+    joined = query(
+        settings,
+        "select story_id, duplicate_group_id, load_date from marts.headlines where text = ?",
+        [JOINS_STOCKS],
+    )
+    assert joined == [(story[0], None, days[1])]  # in the story, no duplicate, today
+    assert query(
+        settings, "select topic, labelled_at < matched_at from marts.stories where story_id = ?", [story[0]]
+    ) == [
+        ("economy_business", True)  # rewritten with its new headline, its topic unchanged
+    ]
+    # the story's old day: not recounted (its cells keep the stamp of the build before)
+    assert query(settings, "select * from marts.topic_counts where day = ? order by all", [old_day]) == before
+    latest = query(settings, "select max(matched_at) from intermediate.matching_state")[0][0]
+    assert {
+        d for (d,) in query(settings, "select day from marts.topic_counts where matched_at = ?", [latest])
+    } == {days[1]}
+
+    rebuilt = make_settings(tmp_path / "rebuilt")
+    copy_warehouse(settings.warehouse, rebuilt.warehouse)
+    for path in settings.raw_dir.iterdir():
+        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
+    with duckdb.connect(str(rebuilt.warehouse)) as con:
+        con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
+    assert run_pipeline(rebuilt).success
+    for table in ("marts.topic_counts", "marts.stories"):
+        assert _rows(settings, table) == _rows(rebuilt, table), table

@@ -1,7 +1,9 @@
 {#- One row per story (a headline alone is a story of one). The canonical headline is the first
     seen; the topic is the most common topic among the story's headlines. Kept, not rebuilt
     (macros/marts.sql, aggregate_config): a build redoes the stories of the headlines matched since
-    the last one, and drops the stories a merge emptied. -#}
+    the last one, and drops the stories a merge emptied. `labelled_at` is the match that last
+    changed the story's topic or language, or gave it its id: topic_counts redoes every day of a
+    story only then, not each time the story gains a headline. -#}
 {{ newsroom.aggregate_config('story_id', "{{ newsroom.delete_emptied_stories() }}") }}
 {%- set in_full = newsroom.aggregates_in_full() %}
 with headlines as (
@@ -71,10 +73,22 @@ final as (
         topic_votes.topic,
         aggregated.canonical.language as language,
         aggregated.languages,
-        {{ newsroom.match_time() }} as matched_at
+        {{ newsroom.match_time() }} as matched_at,
+        {%- if in_full %}
+        {{ newsroom.match_time() }} as labelled_at
+        {%- else %}
+        case
+            when previous.topic = topic_votes.topic and previous.language = aggregated.canonical.language
+                then previous.labelled_at
+            else {{ newsroom.match_time() }}
+        end as labelled_at
+        {%- endif %}
     from aggregated
     inner join topic_votes
         on aggregated.story_id = topic_votes.story_id and topic_votes.topic_rank = 1
+    {%- if not in_full %}
+    left join {{ this }} as previous on aggregated.story_id = previous.story_id
+    {%- endif %}
 )
 
 select * from final

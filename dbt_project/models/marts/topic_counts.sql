@@ -30,12 +30,19 @@ counted_article_days as (
     select day, sum(articles) as articles from {{ this }} group by day
 ),
 
-{#- The days whose cells can change: those of every headline in the stories and duplicate groups of
-    the headlines matched since the last build (new ones included: a story's topic, or which
-    headline of a group is first, can change), and the days whose article count changed. -#}
+{#- The days whose cells can change: those of the headlines matched since the last build (new ones,
+    and older ones a merge moved to another story or group); every day of a story whose topic,
+    language or id changed since (stories.labelled_at: its cells on those days move); every day of a
+    duplicate group a matched headline is in (which headline is first can change); and the days whose
+    article count changed. A story that only gained headlines keeps its cells on its other days, so a
+    long-running story no longer has all its days recounted on every run that adds to it. -#}
 days as (
     select load_date as day from {{ ref('headlines') }}
-    where story_id in (select story_id from matched)
+    where matched_at > (select max(matched_at) from {{ this }})
+        or story_id in (
+            select story_id from {{ ref('stories') }}
+            where labelled_at > (select max(matched_at) from {{ this }})
+        )
         or coalesce(duplicate_group_id, headline_id)
         in (select coalesce(duplicate_group_id, headline_id) from matched)
     union
