@@ -56,6 +56,19 @@ def _threads_used(layer: str) -> int:
     return len({r["thread_id"] for r in json.loads(path.read_text())["results"] if r["thread_id"] != "main"})
 
 
+def _marts_rebuilt(settings, root: Path):
+    """A copy of `settings`' warehouse and files under `root` whose marts were rebuilt from scratch
+    (the layer's build record dropped: a full refresh) from the same analysis tables."""
+    rebuilt = make_settings(root)
+    copy_warehouse(settings.warehouse, rebuilt.warehouse)
+    for path in settings.raw_dir.iterdir():
+        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
+    with duckdb.connect(str(rebuilt.warehouse)) as con:
+        con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
+    assert run_pipeline(rebuilt).success
+    return rebuilt
+
+
 def test_only_a_small_incremental_build_runs_two_dbt_threads() -> None:
     assert dbt_threads(full_refresh=False, new_files=1) == 2
     assert dbt_threads(full_refresh=False, new_files=CONCURRENT_UP_TO) == 2
@@ -124,13 +137,7 @@ def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     # the aggregate marts redid only what the new file touched, and equal the marts rebuilt whole
     # from the same analysis tables
     assert query(settings, "select count(distinct matched_at) from marts.stories") == [(2,)]
-    rebuilt = make_settings(tmp_path / "rebuilt")
-    copy_warehouse(settings.warehouse, rebuilt.warehouse)
-    for path in settings.raw_dir.iterdir():
-        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
-    with duckdb.connect(str(rebuilt.warehouse)) as con:
-        con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
-    assert run_pipeline(rebuilt).success
+    rebuilt = _marts_rebuilt(settings, tmp_path / "rebuilt")
     assert _threads_used("marts") == 1  # a full refresh builds one node at a time
     assert query(rebuilt, "select mode, reason from intermediate.matching_state") == [
         ("incremental", "1 new files, 4 headlines")
@@ -437,13 +444,7 @@ def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
     assert not stories & set(emptied) and after <= stories
     assert planted in stories  # not a candidate: no headline re-stamped by this match names it
 
-    rebuilt = make_settings(tmp_path / "rebuilt")
-    copy_warehouse(settings.warehouse, rebuilt.warehouse)
-    for path in settings.raw_dir.iterdir():
-        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
-    with duckdb.connect(str(rebuilt.warehouse)) as con:
-        con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
-    assert run_pipeline(rebuilt).success
+    rebuilt = _marts_rebuilt(settings, tmp_path / "rebuilt")
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute("delete from marts.stories where story_id = ?", [planted])
     assert _rows(settings, "marts.stories") == _rows(rebuilt, "marts.stories")
@@ -521,12 +522,6 @@ def test_a_story_that_only_gains_a_headline_recounts_only_the_new_day(built: Bui
         d for (d,) in query(settings, "select day from marts.topic_counts where matched_at = ?", [latest])
     } == {days[1]}
 
-    rebuilt = make_settings(tmp_path / "rebuilt")
-    copy_warehouse(settings.warehouse, rebuilt.warehouse)
-    for path in settings.raw_dir.iterdir():
-        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
-    with duckdb.connect(str(rebuilt.warehouse)) as con:
-        con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
-    assert run_pipeline(rebuilt).success
+    rebuilt = _marts_rebuilt(settings, tmp_path / "rebuilt")
     for table in ("marts.topic_counts", "marts.stories"):
         assert _rows(settings, table) == _rows(rebuilt, table), table
