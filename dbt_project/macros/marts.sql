@@ -157,29 +157,17 @@
 {#- Post-hook of marts.stories (DuckDB): drop the stories no headline is in any more. A story is
     named by its smallest headline id, so a story a merge emptied is named after a headline that is now
     in another story, and marts.headlines stamped that headline when it took the merge. While no full
-    match ran since this table's previous build, those headlines (stamped after it, in a story not
-    named after them) are the only candidates: about the headlines of one match, against every story
-    compared with 4 M headlines (0.47 s at 1 GB, on every run, because the giant story is rewritten
-    each time). After a full match (which can split stories, and drops the headlines of files that are
-    gone) or on a first build, every story is compared. Read when the hook renders, after the build:
-    the previous build is the latest `matched_at` this build did not write. -#}
+    match ran since this table's previous build (match_log_since), those headlines (stamped after it,
+    in a story not named after them) are the only candidates: about the headlines of one match,
+    against every story compared with 4 M headlines (0.47 s at 1 GB, on every run, because the giant
+    story is rewritten each time). After a full match (which can split stories, and drops the
+    headlines of files that are gone) or on a first build, every story is compared. -#}
 {% macro delete_emptied_stories() -%}
-    {%- set since = none -%}
-    {%- if execute -%}
-        {%- set previous -%}
-            with previous as (
-                select max(matched_at) as built_at from {{ this }} where matched_at < {{ newsroom.match_time() }}
-            )
-            select cast(built_at as varchar) from previous
-            where built_at >= (select max(full_at) from intermediate.matching_state)
-        {%- endset -%}
-        {%- set rows = run_query(previous).rows -%}
-        {%- if rows | length > 0 and rows[0][0] is not none -%}{%- set since = rows[0][0] -%}{%- endif -%}
-    {%- endif %}
+    {%- set since = newsroom.match_log_since(written_this_build=true) %}
     {%- if since %}
     delete from {{ this }} where story_id in (
         select headline_id from {{ ref('headlines') }}
-        where matched_at > cast('{{ since }}' as timestamp) and story_id <> headline_id
+        where matched_at > {{ since }} and story_id <> headline_id
     )
     {%- else %}
     delete from {{ this }} where story_id not in (select distinct story_id from {{ ref('headlines') }})
