@@ -56,13 +56,19 @@ def _threads_used(layer: str) -> int:
     return len({r["thread_id"] for r in json.loads(path.read_text())["results"] if r["thread_id"] != "main"})
 
 
+def _copy_of(source, root: Path):
+    """Settings under `root` with a copy of `source`'s warehouse and landing folder."""
+    settings = make_settings(root)
+    copy_warehouse(source.warehouse, settings.warehouse)
+    for path in source.raw_dir.iterdir():
+        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    return settings
+
+
 def _marts_rebuilt(settings, root: Path):
     """A copy of `settings`' warehouse and files under `root` whose marts were rebuilt from scratch
     (the layer's build record dropped: a full refresh) from the same analysis tables."""
-    rebuilt = make_settings(root)
-    copy_warehouse(settings.warehouse, rebuilt.warehouse)
-    for path in settings.raw_dir.iterdir():
-        (rebuilt.raw_dir / path.name).write_bytes(path.read_bytes())
+    rebuilt = _copy_of(settings, root)
     with duckdb.connect(str(rebuilt.warehouse)) as con:
         con.execute("delete from intermediate.dbt_layer_builds where layer = 'marts'")
     assert run_pipeline(rebuilt).success
@@ -88,11 +94,8 @@ def _from_scratch(raw_dir: Path, root: Path):
 def test_a_new_file_adds_only_its_rows_and_a_changed_file_replaces_its_own(
     built: Built, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path / "grown")
-    copy_warehouse(built.settings.warehouse, settings.warehouse)
+    settings = _copy_of(built.settings, tmp_path / "grown")
     copy_warehouse(built.settings.analytics_path, settings.analytics_path)  # its last analyst copy
-    for path in built.settings.raw_dir.iterdir():
-        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
     before = {t: _rows(settings, t) for t in PER_FILE}
 
     groups_before = query(
@@ -205,10 +208,7 @@ def _assert_copy_mirrors_warehouse(settings) -> None:
 
 
 def test_a_change_to_the_layers_sql_rebuilds_every_file(built: Built, tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    copy_warehouse(built.settings.warehouse, settings.warehouse)
-    for path in built.settings.raw_dir.iterdir():
-        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    settings = _copy_of(built.settings, tmp_path)
     assert query(settings, "select layer, digest from intermediate.dbt_layer_builds order by layer") == [
         ("intermediate", layer_digest("intermediate")),
         ("marts", layer_digest("marts")),
@@ -272,10 +272,7 @@ def test_new_analysis_rules_rebuild_the_marts(built: Built, tmp_path: Path, monk
     version), every file's marts rows are built again, not only new files'."""
     from orchestration import dbt_assets
 
-    settings = make_settings(tmp_path)
-    copy_warehouse(built.settings.warehouse, settings.warehouse)
-    for path in built.settings.raw_dir.iterdir():
-        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    settings = _copy_of(built.settings, tmp_path)
     expected = _rows(settings, "marts.headlines")
     assert run_pipeline(settings).success  # nothing new: publishes a copy synced file by file
     assert query_copy(settings, "select tables_synced from quality.publications") == [(0,)]
@@ -310,10 +307,7 @@ def test_the_marts_apply_the_match_log_and_compare_whole_tables_after_a_full_mat
     from assets.decoding import sha256_hex
     from assets.file_analysis import headline_id
 
-    settings = make_settings(tmp_path)
-    copy_warehouse(built.settings.warehouse, settings.warehouse)
-    for path in built.settings.raw_dir.iterdir():
-        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    settings = _copy_of(built.settings, tmp_path)
     (settings.raw_dir / "desk_a.txt").write_text(f"Desk A\n-\n{REPEATED}\n", encoding="utf-8")
     assert run_pipeline(settings).success
     chain = query(
@@ -401,6 +395,16 @@ APART = (
 BRIDGE = "Olympic champion Zheng out of Australian Open as rare gorilla twins born in DR Congo nature park"
 
 
+def _plant_story(settings, story_id: str) -> None:
+    """A stories row no headline names, written behind the pipeline's back with an older stamp."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(
+            "insert into marts.stories by name select ? as story_id, topic, language, matched_at "
+            "from marts.stories limit 1",
+            [story_id],
+        )
+
+
 def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
     built: Built, tmp_path: Path
 ) -> None:
@@ -409,10 +413,7 @@ def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
     delete_emptied_stories), without comparing every story with every headline: a story row no
     headline names, planted behind the pipeline's back, survives that run and goes at the next full
     match. Otherwise the table equals a build from scratch."""
-    settings = make_settings(tmp_path / "merged")
-    copy_warehouse(built.settings.warehouse, settings.warehouse)
-    for path in built.settings.raw_dir.iterdir():
-        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    settings = _copy_of(built.settings, tmp_path / "merged")
     marks = ",".join("?" * len(APART))
     before = {
         s
@@ -422,12 +423,7 @@ def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
     }
     assert len(before) == 2
     planted = "0" * 32
-    with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute(
-            "insert into marts.stories by name select ? as story_id, topic, language, matched_at "
-            "from marts.stories limit 1",
-            [planted],
-        )
+    _plant_story(settings, planted)
     (settings.raw_dir / "desk_bridge.txt").write_text(f"Desk bridge\n-\n{BRIDGE}\n", encoding="utf-8")
     assert run_pipeline(settings).success
     assert query(settings, "select mode from intermediate.matching_state") == [("incremental",)]
@@ -450,12 +446,8 @@ def test_a_story_a_merge_empties_is_dropped_and_only_such_stories_are_compared(
     assert _rows(settings, "marts.stories") == _rows(rebuilt, "marts.stories")
 
     # a full match compares every story again: a planted row goes
+    _plant_story(settings, planted)
     with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute(
-            "insert into marts.stories by name select ? as story_id, topic, language, matched_at "
-            "from marts.stories limit 1",
-            [planted],
-        )
         con.execute("update intermediate.matching_state set headlines_at_full = 1")
     (settings.raw_dir / "desk_later.txt").write_text(
         "Desk later\n-\nA new bridge opens downtown\n", encoding="utf-8"
@@ -478,10 +470,7 @@ def test_a_story_that_only_gains_a_headline_recounts_only_the_new_day(built: Bui
     from assets.decoding import sha256_hex
     from assets.file_analysis import headline_id
 
-    settings = make_settings(tmp_path / "days")
-    copy_warehouse(built.settings.warehouse, settings.warehouse)
-    for path in built.settings.raw_dir.iterdir():
-        (settings.raw_dir / path.name).write_bytes(path.read_bytes())
+    settings = _copy_of(built.settings, tmp_path / "days")
     story = query(settings, "select story_id, file_id from marts.headlines where text = ?", [STOCKS])[0]
     with duckdb.connect(str(settings.warehouse)) as con:  # the story's file came two days ago
         con.execute(
